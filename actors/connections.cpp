@@ -1,0 +1,62 @@
+#include "actors/connections.hpp"
+
+#include <algorithm>
+
+namespace parley {
+
+std::uint64_t connection_table::add(std::weak_ptr<sink> out, encoder enc) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto id = next_id_++;
+  entries_.emplace(id, entry{connection_ref{std::move(out), enc}, {}});
+  return id;
+}
+
+std::optional<connection_ref>
+connection_table::find(std::uint64_t conn) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = entries_.find(conn); i != entries_.end())
+    return i->second.ref;
+  return std::nullopt;
+}
+
+bool connection_table::watch(std::uint64_t conn,
+                             const caf::actor& conversation) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(conn);
+  if (i == entries_.end())
+    return false;
+  auto& xs = i->second.watching;
+  if (std::find(xs.begin(), xs.end(), conversation) == xs.end())
+    xs.push_back(conversation);
+  return true;
+}
+
+std::vector<caf::actor> connection_table::remove(std::uint64_t conn) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(conn);
+  if (i == entries_.end())
+    return {};
+  auto result = std::move(i->second.watching);
+  entries_.erase(i);
+  return result;
+}
+
+void connection_table::send(std::uint64_t conn, const event& ev) const {
+  auto ref = find(conn);
+  if (!ref)
+    return;
+  if (auto out = ref->out.lock())
+    out->send(ref->enc(ev));
+}
+
+event error_event(std::string session_id, std::string text,
+                  std::string type) {
+  event ev;
+  ev.kind = event_kind::error;
+  ev.session_id = std::move(session_id);
+  ev.text = std::move(text);
+  ev.reason = std::move(type);
+  return ev;
+}
+
+} // namespace parley

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/event.hpp"
+
+namespace parley {
+
+// Where a connection's frames go: its sink and its dialect's encoder.
+struct connection_ref {
+  std::weak_ptr<sink> out;
+  encoder enc = nullptr;
+};
+
+// The local connections by id. Messages between actors carry only the id (a
+// plain number); a conversation resolves it once, when the connection
+// subscribes, so the per-chunk path never looks anything up here.
+class connection_table {
+public:
+  std::uint64_t add(std::weak_ptr<sink> out, encoder enc);
+
+  std::optional<connection_ref> find(std::uint64_t conn) const;
+
+  // Notes that `conn` watches `conversation`; false if `conn` is gone.
+  bool watch(std::uint64_t conn, const caf::actor& conversation);
+
+  // Forgets `conn`; returns the conversations it watched.
+  std::vector<caf::actor> remove(std::uint64_t conn);
+
+  // Encodes `ev` in the connection's dialect and sends it to that connection.
+  void send(std::uint64_t conn, const event& ev) const;
+
+private:
+  struct entry {
+    connection_ref ref;
+    std::vector<caf::actor> watching;
+  };
+  mutable std::mutex mtx_;
+  std::unordered_map<std::uint64_t, entry> entries_;
+  std::uint64_t next_id_ = 1;
+};
+
+// An `error` event with the seed's shape.
+event error_event(std::string session_id, std::string text,
+                  std::string type = "processing_error");
+
+} // namespace parley

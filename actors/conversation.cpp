@@ -1,0 +1,372 @@
+#include "actors/conversation.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/connections.hpp"
+#include "actors/llm_actor.hpp"
+#include "actors/messages.hpp"
+#include "actors/uuid.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+
+namespace parley {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<conversation_state>*;
+
+// The seed's texts for the idle timers.
+constexpr const char* idle_warning_text
+  = "G'day! Are you still there? I'm here if you need anything!";
+constexpr const char* session_end_text
+  = "No worries! I'll end this session for now. Feel free to come back "
+    "anytime if you need help!";
+constexpr const char* still_streaming_text
+  = "A reply is still streaming; send your message after it completes";
+constexpr const char* shutdown_text
+  = "Server is shutting down; the reply was interrupted";
+constexpr const char* storage_failed_text
+  = "Could not store the message; please try again";
+
+constexpr auto storage_timeout = std::chrono::seconds(30);
+
+// -- subscribers ---------------------------------------------------------------
+
+bool is_subscribed(self_ptr self, std::uint64_t conn) {
+  auto& xs = self->state.subscribers;
+  return std::any_of(xs.begin(), xs.end(),
+                     [conn](const subscriber& x) { return x.conn == conn; });
+}
+
+void subscribe(self_ptr self, const conversation_deps& deps,
+               std::uint64_t conn) {
+  if (is_subscribed(self, conn))
+    return;
+  auto ref = deps.connections->find(conn);
+  if (!ref || !deps.connections->watch(conn, caf::actor{self}))
+    return; // the connection closed meanwhile
+  auto& xs = self->state.subscribers;
+  // Insert after the last subscriber of the same dialect, keeping groups.
+  auto pos = std::find_if(xs.rbegin(), xs.rend(), [&](const subscriber& x) {
+               return x.enc == ref->enc;
+             }).base();
+  if (pos == xs.begin())
+    pos = xs.end();
+  xs.insert(pos, subscriber{conn, std::move(ref->out), ref->enc});
+}
+
+// Encodes once per dialect, then hands the same frame to every subscriber.
+void broadcast(self_ptr self, const event& ev) {
+  encoder last = nullptr;
+  frame_ptr frame;
+  auto& xs = self->state.subscribers;
+  for (auto i = xs.begin(); i != xs.end();) {
+    auto out = i->out.lock();
+    if (!out) {
+      i = xs.erase(i);
+      continue;
+    }
+    if (i->enc != last) {
+      last = i->enc;
+      frame = last(ev);
+    }
+    out->send(frame);
+    ++i;
+  }
+}
+
+void tell(const conversation_deps& deps, std::uint64_t conn,
+          const std::string& session_id, const char* text) {
+  deps.connections->send(conn, error_event(session_id, text));
+}
+
+// -- lifetime ----------------------------------------------------------------------
+
+// An ended session nobody watches has nothing left to do: ask to be let go.
+void maybe_release(self_ptr self, const conversation_deps& deps) {
+  auto& st = self->state;
+  if (st.subscribers.empty() && !st.reply && st.session.status != "active")
+    self->send(deps.registry, went_idle{st.session.id, st.handled});
+}
+
+// -- idle timers ---------------------------------------------------------------------
+
+// Schedules the next idle deadline from the stored last activity, so a
+// reloaded conversation keeps the deadlines it had before a restart.
+void schedule_idle(self_ptr self, const conversation_deps& deps) {
+  auto& st = self->state;
+  if (st.session.status != "active")
+    return;
+  auto after = st.session.warning_sent ? deps.cfg->session_end_seconds
+                                       : deps.cfg->idle_warning_seconds;
+  auto due = st.session.last_activity_at + std::int64_t{after} * 1000;
+  auto delay = std::max<std::int64_t>(0, due - now_ms(self));
+  self->delayed_send(self, std::chrono::milliseconds(delay),
+                     idle_tick{++st.idle_generation});
+}
+
+// Stores an assistant message, then runs `then` (acknowledged means stored).
+template <class F>
+void store_message(self_ptr self, const conversation_deps& deps,
+                   storage::message_record msg, F then) {
+  self->request(deps.storage, storage_timeout, save_message{std::move(msg)})
+    .then([then](bool) mutable { then(true); },
+          [then](caf::error& err) mutable {
+            log_error("storing a message failed: " + caf::to_string(err));
+            then(false);
+          });
+}
+
+void save_session_state(self_ptr self, const conversation_deps& deps) {
+  self->request(deps.storage, storage_timeout,
+                save_session{self->state.session, false})
+    .then([](bool) {},
+          [](caf::error& err) {
+            log_error("storing a session failed: " + caf::to_string(err));
+          });
+}
+
+storage::message_record assistant_message(self_ptr self, std::string id,
+                                          std::string kind,
+                                          std::string content,
+                                          std::string state = "complete") {
+  return storage::message_record{std::move(id),      self->state.session.id,
+                                 "assistant",        std::move(kind),
+                                 std::move(content), std::move(state),
+                                 now_ms(self)};
+}
+
+void on_idle_tick(self_ptr self, const conversation_deps& deps,
+                  std::uint64_t generation) {
+  auto& st = self->state;
+  // A streaming reply is not inactivity; its end restarts the clock.
+  if (generation != st.idle_generation || st.session.status != "active"
+      || st.reply || st.shutting_down)
+    return;
+  event ev;
+  ev.session_id = st.session.id;
+  ev.response_id = make_uuid();
+  if (!st.session.warning_sent) {
+    st.session.warning_sent = true;
+    ev.kind = event_kind::idle_warning;
+    ev.text = idle_warning_text;
+    ev.timeout_seconds = deps.cfg->idle_warning_seconds;
+  } else {
+    st.session.status = "ended";
+    ev.kind = event_kind::session_end;
+    ev.text = session_end_text;
+    ev.complete = true;
+    ev.reason = "idle_timeout";
+    ev.timeout_seconds = deps.cfg->session_end_seconds;
+    ev.conversation_data = st.session.conversation_data;
+  }
+  auto kind = ev.kind == event_kind::idle_warning ? "idle_warning"
+                                                  : "session_end";
+  save_session_state(self, deps);
+  store_message(self, deps,
+                assistant_message(self, ev.response_id, kind, ev.text),
+                [self, deps, ev](bool) {
+                  broadcast(self, ev);
+                  schedule_idle(self, deps);
+                  maybe_release(self, deps);
+                });
+}
+
+// -- replies ---------------------------------------------------------------------------
+
+void start_reply(self_ptr self, const conversation_deps& deps,
+                 std::string text) {
+  auto& st = self->state;
+  st.reply = std::make_unique<pending_reply>();
+  st.reply->user_message_id = make_uuid();
+  st.reply->id = make_uuid();
+  st.session.last_activity_at = now_ms(self);
+  st.session.warning_sent = false;
+  storage::message_record msg{st.reply->user_message_id,
+                              st.session.id,
+                              "user",
+                              "message",
+                              text,
+                              "complete",
+                              st.session.last_activity_at};
+  save_session_state(self, deps);
+  // The user message is stored before the reply starts.
+  self->request(deps.storage, storage_timeout, save_message{std::move(msg)})
+    .then(
+      [self, deps, text](bool) {
+        auto& st = self->state;
+        if (!st.reply || st.shutting_down)
+          return;
+        st.reply->llm = self->spawn<caf::linked>(llm_actor, caf::actor{self}, deps.cfg);
+        self->send(st.reply->llm,
+                   reply_request{st.reply->id, st.session.id, text,
+                                 st.session.conversation_data});
+      },
+      [self, deps](caf::error& err) {
+        log_error("storing a user message failed: " + caf::to_string(err));
+        self->state.reply.reset();
+        broadcast(self, error_event(self->state.session.id,
+                                    storage_failed_text, "storage_error"));
+        schedule_idle(self, deps);
+      });
+}
+
+void on_chunk(self_ptr self, reply_chunk& x) {
+  auto& st = self->state;
+  if (!st.reply || x.reply_id != st.reply->id)
+    return;
+  st.reply->text += x.text;
+  event ev;
+  ev.kind = event_kind::chunk;
+  ev.session_id = st.session.id;
+  ev.message_id = st.reply->user_message_id;
+  ev.text = std::move(x.text);
+  broadcast(self, ev);
+}
+
+void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
+  auto& st = self->state;
+  if (!st.reply || x.reply_id != st.reply->id)
+    return;
+  st.session.conversation_data = std::move(x.conversation_data);
+  event ev;
+  ev.kind = event_kind::complete;
+  ev.session_id = st.session.id;
+  ev.message_id = st.reply->user_message_id;
+  ev.response_id = st.reply->id;
+  ev.text = st.reply->text;
+  ev.conversation_data = st.session.conversation_data;
+  ev.needs_info = x.needs_info;
+  ev.suggestions = std::move(x.suggestions);
+  // The assistant message is stored before `complete` is sent.
+  store_message(self, deps,
+                assistant_message(self, st.reply->id, "message",
+                                  st.reply->text),
+                [self, deps, ev](bool stored) {
+                  auto& st = self->state;
+                  st.reply.reset();
+                  st.session.last_activity_at = now_ms(self);
+                  save_session_state(self, deps);
+                  broadcast(self, stored ? ev
+                                         : error_event(st.session.id,
+                                                       storage_failed_text,
+                                                       "storage_error"));
+                  schedule_idle(self, deps);
+                  maybe_release(self, deps);
+                });
+}
+
+// Stops a streaming reply and stores what was sent so far as a partial.
+template <class F>
+void interrupt_reply(self_ptr self, const conversation_deps& deps, F then) {
+  auto& st = self->state;
+  if (!st.reply)
+    return then();
+  if (st.reply->llm)
+    self->send_exit(st.reply->llm, caf::exit_reason::user_shutdown);
+  auto msg = assistant_message(self, st.reply->id, "message", st.reply->text,
+                               "partial");
+  st.reply.reset();
+  store_message(self, deps, std::move(msg), [then](bool) mutable { then(); });
+}
+
+// -- commands --------------------------------------------------------------------------
+
+// Checks a visitor's request against the session; returns the error text.
+const char* check_visitor(self_ptr self, const std::string& visitor_id) {
+  auto& s = self->state.session;
+  if (visitor_id != s.visitor_id)
+    return "Visitor ID does not match";
+  if (s.status != "active")
+    return "Session is not active";
+  if (now_ms(self) >= s.expires_at)
+    return "Session has expired";
+  return nullptr;
+}
+
+} // namespace
+
+caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
+                           storage::session_record session,
+                           conversation_deps deps) {
+  self->state.session = std::move(session);
+  schedule_idle(self, deps);
+  return {
+    [=](const open_session& x) {
+      ++self->state.handled;
+      auto& s = self->state.session;
+      if (x.visitor_id != s.visitor_id) {
+        tell(deps, x.conn, s.id, "Visitor ID does not match");
+        return maybe_release(self, deps);
+      }
+      subscribe(self, deps, x.conn);
+      event ev;
+      ev.kind = event_kind::connected;
+      ev.session_id = s.id;
+      ev.conversation_data = s.conversation_data;
+      deps.connections->send(x.conn, ev);
+    },
+    [=](post_message& x) {
+      ++self->state.handled;
+      auto& st = self->state;
+      if (auto err = check_visitor(self, x.visitor_id)) {
+        tell(deps, x.conn, st.session.id, err);
+        return maybe_release(self, deps);
+      }
+      subscribe(self, deps, x.conn);
+      if (st.reply || st.shutting_down)
+        return tell(deps, x.conn, st.session.id, still_streaming_text);
+      start_reply(self, deps, std::move(x.text));
+    },
+    [=](const fetch_session& x) -> caf::result<session_view> {
+      ++self->state.handled;
+      if (x.visitor_id != self->state.session.visitor_id)
+        return session_view{403, "Visitor ID does not match", {}, {}};
+      auto rp = self->make_response_promise<session_view>();
+      self
+        ->request(deps.storage, storage_timeout,
+                  load_messages{self->state.session.id})
+        .then(
+          [=](message_list& xs) mutable {
+            rp.deliver(session_view{200, {}, self->state.session,
+                                    std::move(xs.messages)});
+            maybe_release(self, deps);
+          },
+          [=](caf::error& err) mutable {
+            rp.deliver(session_view{503, caf::to_string(err), {}, {}});
+          });
+      return rp;
+    },
+    [=](const leave& x) {
+      auto& xs = self->state.subscribers;
+      xs.erase(std::remove_if(xs.begin(), xs.end(),
+                              [&](const subscriber& s) {
+                                return s.conn == x.conn;
+                              }),
+               xs.end());
+      maybe_release(self, deps);
+    },
+    [=](const idle_tick& x) { on_idle_tick(self, deps, x.generation); },
+    [=](reply_chunk& x) { on_chunk(self, x); },
+    [=](reply_done& x) { on_done(self, deps, x); },
+    [=](shutdown_atom) -> caf::result<bool> {
+      self->state.shutting_down = true;
+      auto rp = self->make_response_promise<bool>();
+      bool streaming = self->state.reply != nullptr;
+      interrupt_reply(self, deps, [=]() mutable {
+        if (streaming)
+          broadcast(self, error_event(self->state.session.id, shutdown_text,
+                                      "shutdown"));
+        rp.deliver(true);
+      });
+      return rp;
+    },
+    [=](quit_atom) { self->quit(); },
+  };
+}
+
+} // namespace parley

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "actors/event.hpp"
+#include "storage/records.hpp"
+
+namespace parley {
+
+class connection_table;
+struct settings;
+
+// What a conversation needs from its node.
+struct conversation_deps {
+  caf::actor storage;
+  caf::actor registry;
+  connection_table* connections = nullptr;
+  const settings* cfg = nullptr;
+};
+
+// A connection watching the conversation, resolved once at subscribe time.
+struct subscriber {
+  std::uint64_t conn = 0;
+  std::weak_ptr<sink> out;
+  encoder enc = nullptr;
+};
+
+// The reply being produced, if any.
+struct pending_reply {
+  std::string user_message_id;
+  std::string id;   // the assistant message id
+  std::string text; // the chunks so far
+  caf::actor llm;
+};
+
+struct conversation_state {
+  storage::session_record session;
+  // Grouped by encoder, so an event is encoded once per dialect.
+  std::vector<subscriber> subscribers;
+  std::unique_ptr<pending_reply> reply; // set while a reply streams
+  std::uint64_t idle_generation = 0;    // bumps invalidate pending ticks
+  std::uint64_t handled = 0;            // commands routed here, for release
+  bool shutting_down = false;
+  static inline const char* name = "parley.conversation";
+};
+
+// One actor per conversation (here: a visitor session of seed 002). It owns
+// its subscribers, its idle timers and its reply pipeline; everything about
+// the conversation happens in its mailbox order, so nothing needs a lock.
+//
+// Handles open_session, post_message, fetch_session (reply: session_view),
+// leave, shutdown_atom (reply: bool, after storing any partial reply),
+// quit_atom (from the registry), and its own idle_tick / reply_* messages.
+caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
+                           storage::session_record session,
+                           conversation_deps deps);
+
+} // namespace parley

@@ -1,0 +1,172 @@
+#include "actors/engine.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/clock.hpp"
+#include "actors/connections.hpp"
+#include "actors/messages.hpp"
+#include "actors/registry.hpp"
+#include "actors/storage_actor.hpp"
+#include "actors/uuid.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "storage/store.hpp"
+
+namespace parley {
+
+namespace {
+
+class system_config : public caf::actor_system_config {
+public:
+  system_config() {
+    add_message_types<caf::id_block::parley>();
+    set("logger.file-verbosity", caf::atom("quiet"));
+    set("logger.console-verbosity", caf::atom("quiet"));
+  }
+};
+
+constexpr auto rest_timeout = std::chrono::seconds(30);
+
+} // namespace
+
+struct engine::impl {
+  explicit impl(const settings& x) : cfg(x) {
+    // nop
+  }
+  settings cfg;
+  system_config sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  connection_table connections;
+  caf::actor storage;
+  caf::actor registry;
+  std::atomic<bool> ready{false};
+
+  // A one-shot actor that asks `target` and hands the answer to `done`: REST
+  // handlers run on network threads and must not block on actors.
+  template <class Reply, class Request, class OnError>
+  void ask(caf::actor target, Request req, std::function<void(Reply)> done,
+           OnError on_error) {
+    sys->spawn([=](caf::event_based_actor* self) {
+      self->request(target, rest_timeout, req)
+        .then([=](Reply& x) { done(std::move(x)); },
+              [=](caf::error& err) { on_error(caf::to_string(err)); });
+    });
+  }
+};
+
+engine::engine(const settings& cfg) : impl_(std::make_unique<impl>(cfg)) {
+  // nop
+}
+
+engine::~engine() {
+  stop();
+}
+
+void engine::start() {
+  auto& d = *impl_;
+  std::shared_ptr<storage::store> db = storage::open_store(d.cfg.database_url);
+  db->migrate();
+  d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
+  d.storage = d.sys->spawn<caf::detached>(storage_actor, db);
+  d.registry = d.sys->spawn(
+    registry, conversation_deps{d.storage, {}, &d.connections, &d.cfg});
+  d.ready = true;
+}
+
+void engine::stop() {
+  auto& d = *impl_;
+  if (!d.sys)
+    return;
+  d.ready = false;
+  {
+    caf::scoped_actor self{*d.sys};
+    self->request(d.registry, std::chrono::seconds(4), shutdown_atom::value)
+      .receive([](bool) {},
+               [](caf::error& err) {
+                 log_warn("shutdown incomplete: " + caf::to_string(err));
+               });
+    self->send_exit(d.registry, caf::exit_reason::user_shutdown);
+    self->send_exit(d.storage, caf::exit_reason::user_shutdown);
+  }
+  d.sys.reset(); // waits for every actor to finish
+}
+
+bool engine::ready() const {
+  return impl_->ready;
+}
+
+std::uint64_t engine::attach(std::weak_ptr<sink> out, encoder enc) {
+  return impl_->connections.add(std::move(out), enc);
+}
+
+void engine::detach(std::uint64_t conn) {
+  for (auto& conv : impl_->connections.remove(conn))
+    caf::anon_send(conv, leave{conn});
+}
+
+void engine::open(std::uint64_t conn, std::string session_id,
+                  std::string visitor_id) {
+  caf::anon_send(impl_->registry,
+                 open_session{conn, std::move(session_id),
+                              std::move(visitor_id)});
+}
+
+void engine::post(std::uint64_t conn, std::string session_id,
+                  std::string visitor_id, std::string text) {
+  caf::anon_send(impl_->registry,
+                 post_message{conn, std::move(session_id),
+                              std::move(visitor_id), std::move(text)});
+}
+
+void engine::reply(std::uint64_t conn, const event& ev) {
+  impl_->connections.send(conn, ev);
+}
+
+void engine::create_session(std::string visitor_id,
+                            std::string conversation_data,
+                            std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  using namespace std::chrono;
+  storage::session_record s;
+  s.id = make_uuid();
+  s.visitor_id = visitor_id.empty() ? make_uuid() : std::move(visitor_id);
+  s.status = "active";
+  s.created_at
+    = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+        .count();
+  s.expires_at = s.created_at + d.cfg.session_ttl_seconds * 1000;
+  s.last_activity_at = s.created_at;
+  s.conversation_data = conversation_data.empty() ? "{}"
+                                                  : std::move(conversation_data);
+  d.ask<bool>(
+    d.storage, save_session{s, true},
+    std::function<void(bool)>{[done, s](bool) {
+      session_reply r;
+      r.status = 201;
+      r.session = s;
+      done(std::move(r));
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}});
+    });
+}
+
+void engine::get_session(std::string session_id, std::string visitor_id,
+                         std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  d.ask<session_view>(
+    d.registry, fetch_session{std::move(session_id), std::move(visitor_id)},
+    std::function<void(session_view)>{[done](session_view v) {
+      done(session_reply{v.status, std::move(v.error), std::move(v.session),
+                         std::move(v.messages)});
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}});
+    });
+}
+
+} // namespace parley

@@ -1,0 +1,77 @@
+#pragma once
+
+// The engine as the network layer sees it: plain C++ calls with callbacks, no
+// CAF types, so that net/ never includes CAF headers. Callbacks run on actor
+// threads; net/ posts them onto its own strands.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/event.hpp"
+#include "storage/records.hpp"
+
+namespace parley {
+
+struct settings;
+
+// Answer to a REST call about a session.
+struct session_reply {
+  int status = 200; // HTTP status: 200/201, 400, 403, 404, 503
+  std::string error; // the error text when status >= 400
+  storage::session_record session;
+  std::vector<storage::message_record> messages;
+};
+
+class engine {
+public:
+  explicit engine(const settings& cfg);
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // Starts the actor system, opens and migrates storage. Throws
+  // std::runtime_error with a one-line reason on failure.
+  void start();
+
+  // Graceful stop: ends streams, stores partial replies, stops actors.
+  void stop();
+
+  // -- connections ----------------------------------------------------------
+
+  // Registers a connection; frames for it go to `out`, encoded by `enc`.
+  std::uint64_t attach(std::weak_ptr<sink> out, encoder enc);
+
+  // The connection closed: it leaves every conversation it watched.
+  void detach(std::uint64_t conn);
+
+  // Subscribes `conn` to a session; answers with a `connected` or `error`
+  // event on the connection.
+  void open(std::uint64_t conn, std::string session_id, std::string visitor_id);
+
+  // A visitor message: subscribes `conn` if needed, then starts a reply, or
+  // answers with an `error` event on the connection.
+  void post(std::uint64_t conn, std::string session_id, std::string visitor_id,
+            std::string text);
+
+  // Sends an event to one connection only (for errors found before routing).
+  void reply(std::uint64_t conn, const event& ev);
+
+  // -- REST -------------------------------------------------------------------
+
+  void create_session(std::string visitor_id, std::string conversation_data,
+                      std::function<void(session_reply)> done);
+  void get_session(std::string session_id, std::string visitor_id,
+                   std::function<void(session_reply)> done);
+
+  // True once storage is open and the actors run.
+  bool ready() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace parley

@@ -1,0 +1,186 @@
+#pragma once
+
+// Every message that crosses between parley's actors: plain structs with an
+// `inspect` overload each, registered in one type-ID block, so that an actor
+// can live on another node (CAF remoting) without changing its callers.
+// Include only from .cpp files: this pulls in CAF.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+
+#include "storage/records.hpp"
+
+namespace parley {
+
+// -- from connections (via the registry) to a conversation ------------------
+
+struct open_session {
+  std::uint64_t conn = 0;
+  std::string session_id;
+  std::string visitor_id;
+};
+
+struct post_message {
+  std::uint64_t conn = 0;
+  std::string session_id;
+  std::string visitor_id;
+  std::string text;
+};
+
+struct fetch_session {
+  std::string session_id;
+  std::string visitor_id;
+};
+
+// The answer to fetch_session: the session and its messages, or an error.
+struct session_view {
+  int status = 200;
+  std::string error;
+  storage::session_record session;
+  std::vector<storage::message_record> messages;
+};
+
+// A connection closed.
+struct leave {
+  std::uint64_t conn = 0;
+};
+
+// -- conversation internals ---------------------------------------------------
+
+// A delayed self-message; stale generations are ignored, so resetting the
+// idle clock never needs to cancel a timer.
+struct idle_tick {
+  std::uint64_t generation = 0;
+};
+
+// A conversation with nothing to do asks the registry to let it go; `handled`
+// counts the commands it has seen, so a command still in flight keeps it.
+struct went_idle {
+  std::string session_id;
+  std::uint64_t handled = 0;
+};
+
+// -- conversation <-> LLM actor -------------------------------------------------
+
+struct reply_request {
+  std::string reply_id;
+  std::string session_id;
+  std::string user_text;
+  std::string conversation_data;
+};
+
+struct reply_chunk {
+  std::string reply_id;
+  std::string text;
+};
+
+struct reply_done {
+  std::string reply_id;
+  std::string conversation_data;
+  bool needs_info = false;
+  std::vector<std::string> suggestions;
+};
+
+// -- storage actor ----------------------------------------------------------------
+
+struct save_session {
+  storage::session_record session;
+  bool create = false; // insert instead of update
+};
+
+struct save_message {
+  storage::message_record message;
+};
+
+struct load_session {
+  std::string session_id;
+};
+
+struct session_lookup {
+  bool found = false;
+  storage::session_record session;
+};
+
+struct load_messages {
+  std::string session_id;
+};
+
+struct message_list {
+  std::vector<storage::message_record> messages;
+};
+
+// -- inspect overloads (CAF 0.17 form) ----------------------------------------------
+
+namespace storage {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, session_record& x) {
+  return f(caf::meta::type_name("parley::storage::session_record"), x.id,
+           x.visitor_id, x.status, x.created_at, x.expires_at,
+           x.last_activity_at, x.warning_sent, x.conversation_data);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, message_record& x) {
+  return f(caf::meta::type_name("parley::storage::message_record"), x.id,
+           x.session_id, x.role, x.kind, x.content, x.state, x.created_at);
+}
+
+} // namespace storage
+
+#define PARLEY_INSPECT(type, ...)                                              \
+  template <class Inspector>                                                   \
+  typename Inspector::result_type inspect(Inspector& f, type& x) {             \
+    return f(caf::meta::type_name("parley::" #type), __VA_ARGS__);             \
+  }
+
+PARLEY_INSPECT(open_session, x.conn, x.session_id, x.visitor_id)
+PARLEY_INSPECT(post_message, x.conn, x.session_id, x.visitor_id, x.text)
+PARLEY_INSPECT(fetch_session, x.session_id, x.visitor_id)
+PARLEY_INSPECT(session_view, x.status, x.error, x.session, x.messages)
+PARLEY_INSPECT(leave, x.conn)
+PARLEY_INSPECT(idle_tick, x.generation)
+PARLEY_INSPECT(went_idle, x.session_id, x.handled)
+PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
+               x.conversation_data)
+PARLEY_INSPECT(reply_chunk, x.reply_id, x.text)
+PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,
+               x.suggestions)
+PARLEY_INSPECT(save_session, x.session, x.create)
+PARLEY_INSPECT(save_message, x.message)
+PARLEY_INSPECT(load_session, x.session_id)
+PARLEY_INSPECT(session_lookup, x.found, x.session)
+PARLEY_INSPECT(load_messages, x.session_id)
+PARLEY_INSPECT(message_list, x.messages)
+
+#undef PARLEY_INSPECT
+
+} // namespace parley
+
+CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(parley, (parley::storage::session_record))
+  CAF_ADD_TYPE_ID(parley, (parley::storage::message_record))
+  CAF_ADD_TYPE_ID(parley, (parley::open_session))
+  CAF_ADD_TYPE_ID(parley, (parley::post_message))
+  CAF_ADD_TYPE_ID(parley, (parley::fetch_session))
+  CAF_ADD_TYPE_ID(parley, (parley::session_view))
+  CAF_ADD_TYPE_ID(parley, (parley::leave))
+  CAF_ADD_TYPE_ID(parley, (parley::idle_tick))
+  CAF_ADD_TYPE_ID(parley, (parley::went_idle))
+  CAF_ADD_TYPE_ID(parley, (parley::reply_request))
+  CAF_ADD_TYPE_ID(parley, (parley::reply_chunk))
+  CAF_ADD_TYPE_ID(parley, (parley::reply_done))
+  CAF_ADD_TYPE_ID(parley, (parley::save_session))
+  CAF_ADD_TYPE_ID(parley, (parley::save_message))
+  CAF_ADD_TYPE_ID(parley, (parley::load_session))
+  CAF_ADD_TYPE_ID(parley, (parley::session_lookup))
+  CAF_ADD_TYPE_ID(parley, (parley::load_messages))
+  CAF_ADD_TYPE_ID(parley, (parley::message_list))
+  CAF_ADD_ATOM(parley, parley, next_atom, "next")
+  CAF_ADD_ATOM(parley, parley, quit_atom, "quit")
+  CAF_ADD_ATOM(parley, parley, shutdown_atom, "shutdown")
+CAF_END_TYPE_ID_BLOCK(parley)

@@ -1,0 +1,151 @@
+#include "actors/registry.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/connections.hpp"
+#include "actors/messages.hpp"
+#include "config/log.hpp"
+
+namespace parley {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<registry_state>*;
+
+constexpr const char* not_found_text = "Session not found";
+
+void load(self_ptr self, const std::string& id) {
+  self->request(self->state.deps.storage, std::chrono::seconds(30),
+                load_session{id})
+    .then(
+      [=](session_lookup& x) {
+        auto& st = self->state;
+        caf::actor conv;
+        if (x.found) {
+          conv = self->spawn(conversation, std::move(x.session), st.deps);
+          self->monitor(conv);
+          st.live.emplace(id, registry_state::live_entry{conv, 0});
+        }
+        auto waiting = std::move(st.loading[id]);
+        st.loading.erase(id);
+        for (auto& f : waiting)
+          f(conv);
+      },
+      [=](caf::error& err) {
+        log_error("loading session failed: " + caf::to_string(err));
+        auto waiting = std::move(self->state.loading[id]);
+        self->state.loading.erase(id);
+        for (auto& f : waiting)
+          f(nullptr);
+      });
+}
+
+// Runs `f` with the session's conversation (nullptr if there is none),
+// now if it is live, else once it is loaded.
+void with_conversation(self_ptr self, const std::string& id,
+                       std::function<void(caf::actor)> f) {
+  auto& st = self->state;
+  if (auto i = st.live.find(id); i != st.live.end()) {
+    ++i->second.routed;
+    return f(i->second.conversation);
+  }
+  auto& waiting = st.loading[id];
+  waiting.push_back([self, id, f{std::move(f)}](caf::actor conv) {
+    if (conv)
+      ++self->state.live[id].routed;
+    f(std::move(conv));
+  });
+  if (waiting.size() == 1)
+    load(self, id);
+}
+
+// Routes a command from a connection; unknown sessions get an error frame.
+template <class Command>
+void route(self_ptr self, Command x) {
+  auto id = x.session_id;
+  with_conversation(self, id, [self, x](caf::actor conv) {
+    if (conv)
+      self->send(conv, x);
+    else
+      self->state.deps.connections->send(
+        x.conn, error_event(x.session_id, not_found_text));
+  });
+}
+
+} // namespace
+
+caf::behavior registry(caf::stateful_actor<registry_state>* self,
+                       conversation_deps deps) {
+  deps.registry = caf::actor{self};
+  self->state.deps = deps;
+  // Conversations end with the registry (engine stop, test teardown).
+  self->set_exit_handler([=](caf::exit_msg& x) {
+    for (auto& kvp : self->state.live)
+      self->send_exit(kvp.second.conversation, x.reason);
+    self->quit(x.reason);
+  });
+  self->set_down_handler([=](caf::down_msg& x) {
+    auto& live = self->state.live;
+    for (auto i = live.begin(); i != live.end(); ++i)
+      if (i->second.conversation.address() == x.source) {
+        live.erase(i);
+        return;
+      }
+  });
+  return {
+    [=](open_session& x) { route(self, std::move(x)); },
+    [=](post_message& x) { route(self, std::move(x)); },
+    [=](fetch_session& x) -> caf::result<session_view> {
+      auto rp = self->make_response_promise<session_view>();
+      auto id = x.session_id;
+      with_conversation(self, id, [=](caf::actor conv) mutable {
+        if (conv)
+          rp.delegate(conv, std::move(x));
+        else
+          rp.deliver(session_view{404, not_found_text, {}, {}});
+      });
+      return rp;
+    },
+    [=](const went_idle& x) {
+      auto& live = self->state.live;
+      auto i = live.find(x.session_id);
+      // A command still in flight keeps the conversation.
+      if (i == live.end() || i->second.routed != x.handled)
+        return;
+      self->demonitor(i->second.conversation);
+      self->send(i->second.conversation, quit_atom::value);
+      live.erase(i);
+    },
+    [=](shutdown_atom) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      auto pending = std::make_shared<std::size_t>(self->state.live.size());
+      auto finish = [=]() mutable {
+        for (auto& kvp : self->state.live)
+          self->send_exit(kvp.second.conversation,
+                          caf::exit_reason::user_shutdown);
+        self->state.live.clear();
+        rp.deliver(true);
+      };
+      if (*pending == 0) {
+        finish();
+        return rp;
+      }
+      for (auto& kvp : self->state.live)
+        self
+          ->request(kvp.second.conversation, std::chrono::seconds(4),
+                    shutdown_atom::value)
+          .then(
+            [=](bool) mutable {
+              if (--*pending == 0)
+                finish();
+            },
+            [=](caf::error&) mutable {
+              if (--*pending == 0)
+                finish();
+            });
+      return rp;
+    },
+  };
+}
+
+} // namespace parley

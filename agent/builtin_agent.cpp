@@ -1,0 +1,169 @@
+#include "agent/builtin_agent.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace parley::agent {
+
+namespace {
+
+using json = nlohmann::json;
+
+json parse_object(const std::string& text) {
+  auto x = json::parse(text, nullptr, false);
+  return x.is_object() ? x : json::object();
+}
+
+// A profile field as text; data a client sent may hold any JSON type.
+std::string text_field(const json& profile, const char* key) {
+  auto i = profile.find(key);
+  return i != profile.end() && i->is_string() ? i->get<std::string>()
+                                               : std::string{};
+}
+
+std::string lower(std::string x) {
+  std::transform(x.begin(), x.end(), x.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return x;
+}
+
+bool contains(const std::string& haystack, const char* needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// "alice smith" -> "Alice Smith"
+std::string title_case(std::string x) {
+  bool start = true;
+  for (auto& c : x) {
+    auto u = static_cast<unsigned char>(c);
+    c = static_cast<char>(start ? std::toupper(u) : std::tolower(u));
+    start = std::isspace(u) != 0;
+  }
+  return x;
+}
+
+std::string find_email(const std::string& text) {
+  static const std::regex email{R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})"};
+  std::smatch m;
+  return std::regex_search(text, m, email) ? m.str() : std::string{};
+}
+
+std::string find_name(const std::string& text) {
+  // One or two words after a self-introduction, stopping at punctuation or
+  // at "and".
+  static const std::regex intro{
+    R"((?:my name is|my name's|call me|i am|i'm|this is|name:)\s+([A-Za-z][A-Za-z'-]*(?:\s+(?!and\b)[A-Za-z][A-Za-z'-]*)?))",
+    std::regex::icase};
+  std::smatch m;
+  if (!std::regex_search(text, m, intro))
+    return {};
+  auto name = m.str(1);
+  // "I am interested" / "I'm looking" are not names.
+  static const char* not_names[] = {"interested", "looking", "trying",
+                                    "just",       "not",     "here",
+                                    "wondering",  "a",       "an",
+                                    "the",        "still",   "fine"};
+  auto first = lower(name.substr(0, name.find(' ')));
+  for (auto* x : not_names)
+    if (first == x)
+      return {};
+  return title_case(name);
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in{text};
+  for (std::string w; in >> w;)
+    out.push_back(std::move(w));
+  return out;
+}
+
+// The reply's sentences: a greeting, an answer to the topic, and a request
+// for whatever profile field is still missing.
+std::string compose(const std::string& user_text, const json& profile) {
+  auto text = lower(user_text);
+  std::string name = text_field(profile, "name");
+  std::string out = name.empty() ? "Thanks for your message! "
+                                 : "Thanks, " + name + "! ";
+  if (contains(text, "price") || contains(text, "cost")
+      || contains(text, "how much"))
+    out += "Pricing depends on the plan you choose, and I can walk you "
+           "through the options that fit your needs. ";
+  else if (contains(text, "help") || contains(text, "support"))
+    out += "I am here to help, so tell me a little more about what you "
+           "need and I will point you in the right direction. ";
+  else if (text.find('?') != std::string::npos)
+    out += "That is a good question, and I will do my best to give you a "
+           "clear and useful answer. ";
+  else
+    out += "I have noted that, and I am happy to keep going whenever you "
+           "are ready. ";
+  bool has_name = !name.empty();
+  bool has_email = !text_field(profile, "email").empty();
+  if (!has_name && !has_email)
+    out += "May I have your name and e-mail address so that we can follow "
+           "up with you?";
+  else if (!has_name)
+    out += "May I have your name as well?";
+  else if (!has_email)
+    out += "What e-mail address should we use to follow up with you?";
+  else
+    out += "Is there anything else I can help you with today?";
+  return out;
+}
+
+// Exactly n words, cycling through the composed reply's words.
+std::vector<std::string> fit_words(std::vector<std::string> words, int n) {
+  if (n <= 0 || words.empty())
+    return words;
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    out.push_back(words[static_cast<std::size_t>(i) % words.size()]);
+  return out;
+}
+
+std::vector<std::string> suggest(const json& profile) {
+  std::vector<std::string> out;
+  if (text_field(profile, "name").empty() || text_field(profile, "email").empty())
+    out.emplace_back("Here are my contact details");
+  out.emplace_back("What are the benefits?");
+  out.emplace_back("How do I get started?");
+  out.emplace_back("How much does it cost?");
+  out.resize(3);
+  return out;
+}
+
+} // namespace
+
+std::string extract_profile(const std::string& text,
+                            const std::string& conversation_data) {
+  auto profile = parse_object(conversation_data);
+  if (auto email = find_email(text); !email.empty())
+    profile["email"] = email;
+  if (auto name = find_name(text); !name.empty())
+    profile["name"] = name;
+  return profile.dump();
+}
+
+turn_output builtin_agent::answer(const turn_input& in) const {
+  turn_output out;
+  out.conversation_data = extract_profile(in.user_text, in.conversation_data);
+  auto profile = parse_object(out.conversation_data);
+  out.needs_info = text_field(profile, "name").empty()
+                   || text_field(profile, "email").empty();
+  out.suggestions = suggest(profile);
+  auto words = fit_words(words_of(compose(in.user_text, profile)), words_);
+  // Each chunk is one word with its trailing space, as the document shows
+  // ("word "); the last has none, so the chunks join to the full reply.
+  out.chunks.reserve(words.size());
+  for (std::size_t i = 0; i < words.size(); ++i)
+    out.chunks.push_back(i + 1 < words.size() ? words[i] + ' ' : words[i]);
+  return out;
+}
+
+} // namespace parley::agent

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace parley::agent {
+
+// What an agent gets for one turn.
+struct turn_input {
+  std::string user_text;
+  std::string conversation_data; // JSON object text ("{}" when empty)
+};
+
+// What an agent produces for one turn: the reply as the chunks it streams in
+// (joined they are the full reply), plus the visitor-chat extras.
+struct turn_output {
+  std::vector<std::string> chunks;
+  std::vector<std::string> suggestions;
+  std::string conversation_data; // updated JSON object text
+  bool needs_info = false;       // name or e-mail still unknown
+};
+
+// The offline agent: no network, deterministic for a given input. It picks
+// the visitor's name and e-mail out of what they write, asks for what is
+// missing, and answers with a few sentences. `words` > 0 fixes the reply to
+// exactly that many words (benchmarks compare like with like).
+class builtin_agent {
+public:
+  explicit builtin_agent(int words = 0) : words_(words) {
+    // nop
+  }
+
+  turn_output answer(const turn_input& in) const;
+
+private:
+  int words_;
+};
+
+// Profile extraction, exposed for tests: returns the updated JSON object text.
+std::string extract_profile(const std::string& text,
+                            const std::string& conversation_data);
+
+} // namespace parley::agent

@@ -1,0 +1,43 @@
+// parley: wiring only. Settings -> engine (actors, storage) -> network.
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "actors/engine.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "net/server.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto loaded = parley::load_settings(args, [](const char* name) {
+    return static_cast<const char*>(std::getenv(name));
+  });
+  if (loaded.help) {
+    std::cout << parley::help_text();
+    return EXIT_SUCCESS;
+  }
+  if (!loaded.error.empty()) {
+    std::cerr << "parley: " << loaded.error << '\n';
+    return EXIT_FAILURE;
+  }
+  auto& cfg = loaded.values;
+  parley::set_log_level(cfg.log_level);
+  if (cfg.agent != "builtin") {
+    std::cerr << "parley: PARLEY_AGENT=" << cfg.agent
+              << " is not available in this build yet; use builtin\n";
+    return EXIT_FAILURE;
+  }
+  parley::engine eng{cfg};
+  try {
+    eng.start();
+  } catch (const std::exception& e) {
+    std::cerr << "parley: cannot start: " << e.what() << '\n';
+    return EXIT_FAILURE;
+  }
+  return parley::net::serve(eng, cfg);
+}

@@ -1,0 +1,246 @@
+#include "storage/sqlite_store.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "storage/migrations.hpp"
+#include "storage/sqlite_statement.hpp"
+
+namespace parley::storage {
+
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+void sqlite_store::closer::operator()(sqlite3* db) const noexcept {
+  // close_v2 also copes with statements that outlive the connection.
+  sqlite3_close_v2(db);
+}
+
+sqlite_store::sqlite_store(const std::string& path) {
+  sqlite3* raw = nullptr;
+  auto rc = sqlite3_open_v2(
+      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  db_.reset(raw); // sqlite returns a handle even on failure; close it too
+  if (rc != SQLITE_OK)
+    throw_sqlite_error(raw, "opening database \"" + path + "\"");
+  // Wait for another connection's lock instead of failing at once. Set first
+  // so that the pragmas below wait too.
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // WAL: readers never block the writer. In WAL mode synchronous=NORMAL
+  // loses nothing when the process crashes (a commit is in the WAL file
+  // once it returns); only an OS crash or power cut may drop the last
+  // commits, without corrupting the file.
+  enable_wal();
+  exec("PRAGMA synchronous = NORMAL", "setting synchronous=NORMAL");
+  exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
+}
+
+sqlite_store::~sqlite_store() = default;
+
+void sqlite_store::enable_wal() {
+  // Turning a new file to WAL upgrades a read lock to a write lock. When two
+  // connections do so at once, sqlite fails one with SQLITE_BUSY at once
+  // instead of waiting (waiting would deadlock), so retry until the busy
+  // timeout runs out.
+  using clock = std::chrono::steady_clock;
+  auto give_up = clock::now() + std::chrono::milliseconds{busy_timeout_ms};
+  for (;;) {
+    auto rc = sqlite3_exec(db_.get(), "PRAGMA journal_mode = WAL", nullptr,
+                           nullptr, nullptr);
+    if (rc == SQLITE_OK)
+      return;
+    if ((rc & 0xff) != SQLITE_BUSY || clock::now() >= give_up)
+      throw_sqlite_error(db_.get(), "setting journal_mode=WAL");
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+}
+
+void sqlite_store::exec(const char* sql, std::string_view what) {
+  char* message = nullptr;
+  auto rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &message);
+  if (rc == SQLITE_OK)
+    return;
+  std::string text = message != nullptr ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  throw std::runtime_error("sqlite: " + std::string{what} + " failed: " + text);
+}
+
+sqlite_statement& sqlite_store::cached(std::string_view sql, const char* what) {
+  auto& slot = statements_[sql];
+  if (!slot)
+    slot = std::make_unique<sqlite_statement>(db_.get(), sql, what);
+  return *slot;
+}
+
+// -- schema -------------------------------------------------------------------
+
+std::int64_t sqlite_store::schema_version() {
+  auto& has_table = cached("SELECT count(*) FROM sqlite_master "
+                           "WHERE type = 'table' "
+                           "AND name = 'schema_migrations'",
+                           "reading the schema version");
+  statement_scope scope1{has_table};
+  if (!has_table.step() || has_table.column_int64(0) == 0)
+    return 0;
+  auto& newest = cached("SELECT coalesce(max(version), 0) "
+                        "FROM schema_migrations",
+                        "reading the schema version");
+  statement_scope scope2{newest};
+  return newest.step() ? newest.column_int64(0) : 0;
+}
+
+void sqlite_store::migrate() {
+  auto& all = sqlite_migrations();
+  // IMMEDIATE takes the write lock before reading the version, so of two
+  // processes starting at once the second waits, then sees it applied.
+  exec("BEGIN IMMEDIATE", "starting the migration transaction");
+  try {
+    exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+         "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+         "creating schema_migrations");
+    auto current = schema_version();
+    auto newest = all.empty() ? 0 : all.back().version;
+    if (current > newest)
+      throw std::runtime_error(
+          "sqlite: migrating failed: the database has schema version "
+          + std::to_string(current) + " but this build knows only up to "
+          + std::to_string(newest));
+    for (auto& m : all) {
+      if (m.version <= current)
+        continue;
+      exec(m.sql, "applying migration " + std::to_string(m.version));
+      auto& record = cached("INSERT INTO schema_migrations "
+                            "(version, applied_at) VALUES (?1, ?2)",
+                            "recording a migration");
+      statement_scope scope{record};
+      record.bind(1, m.version);
+      record.bind(2, now_ms());
+      record.run();
+    }
+    exec("COMMIT", "committing the migration");
+  } catch (...) {
+    // Undo the partial schema; ROLLBACK's own failure must not hide the
+    // original error.
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+// -- sessions -----------------------------------------------------------------
+
+void sqlite_store::insert_session(const session_record& x) {
+  auto& st = cached("INSERT INTO sessions (id, visitor_id, status, "
+                    "created_at, expires_at, last_activity_at, warning_sent, "
+                    "conversation_data) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "inserting a session");
+  statement_scope scope{st};
+  st.bind(1, x.id);
+  st.bind(2, x.visitor_id);
+  st.bind(3, x.status);
+  st.bind(4, x.created_at);
+  st.bind(5, x.expires_at);
+  st.bind(6, x.last_activity_at);
+  st.bind(7, std::int64_t{x.warning_sent ? 1 : 0});
+  st.bind(8, x.conversation_data);
+  st.run();
+}
+
+std::optional<session_record>
+sqlite_store::find_session(const std::string& id) {
+  auto& st = cached("SELECT id, visitor_id, status, created_at, expires_at, "
+                    "last_activity_at, warning_sent, conversation_data "
+                    "FROM sessions WHERE id = ?1",
+                    "finding a session");
+  statement_scope scope{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  session_record x;
+  x.id = st.column_text(0);
+  x.visitor_id = st.column_text(1);
+  x.status = st.column_text(2);
+  x.created_at = st.column_int64(3);
+  x.expires_at = st.column_int64(4);
+  x.last_activity_at = st.column_int64(5);
+  x.warning_sent = st.column_int64(6) != 0;
+  x.conversation_data = st.column_text(7);
+  return x;
+}
+
+void sqlite_store::update_session(const session_record& x) {
+  auto& st = cached("UPDATE sessions SET status = ?2, "
+                    "last_activity_at = ?3, warning_sent = ?4, "
+                    "conversation_data = ?5 WHERE id = ?1",
+                    "updating a session");
+  statement_scope scope{st};
+  st.bind(1, x.id);
+  st.bind(2, x.status);
+  st.bind(3, x.last_activity_at);
+  st.bind(4, std::int64_t{x.warning_sent ? 1 : 0});
+  st.bind(5, x.conversation_data);
+  st.run();
+  // An update that matches nothing is a caller bug: say so, do not drop it.
+  if (sqlite3_changes(db_.get()) == 0)
+    throw std::runtime_error("sqlite: updating a session failed: no session "
+                             "with that id");
+}
+
+// -- messages -----------------------------------------------------------------
+
+void sqlite_store::insert_message(const message_record& x) {
+  // seq numbers a session's messages in insertion order, which breaks ties
+  // between equal created_at values.
+  auto& st = cached("INSERT INTO messages (id, session_id, seq, role, kind, "
+                    "content, state, created_at) "
+                    "VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 "
+                    "FROM messages WHERE session_id = ?2), "
+                    "?3, ?4, ?5, ?6, ?7)",
+                    "inserting a message");
+  statement_scope scope{st};
+  st.bind(1, x.id);
+  st.bind(2, x.session_id);
+  st.bind(3, x.role);
+  st.bind(4, x.kind);
+  st.bind(5, x.content);
+  st.bind(6, x.state);
+  st.bind(7, x.created_at);
+  st.run();
+}
+
+std::vector<message_record>
+sqlite_store::messages(const std::string& session_id) {
+  auto& st = cached("SELECT id, session_id, role, kind, content, state, "
+                    "created_at FROM messages WHERE session_id = ?1 "
+                    "ORDER BY created_at, seq",
+                    "reading messages");
+  statement_scope scope{st};
+  st.bind(1, session_id);
+  std::vector<message_record> result;
+  while (st.step()) {
+    message_record x;
+    x.id = st.column_text(0);
+    x.session_id = st.column_text(1);
+    x.role = st.column_text(2);
+    x.kind = st.column_text(3);
+    x.content = st.column_text(4);
+    x.state = st.column_text(5);
+    x.created_at = st.column_int64(6);
+    result.push_back(std::move(x));
+  }
+  return result;
+}
+
+} // namespace parley::storage

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/store.hpp"
+
+struct sqlite3;
+
+namespace parley::storage {
+
+class sqlite_statement;
+
+// The embedded backend: one SQLite connection, used by one thread at a time.
+class sqlite_store : public store {
+public:
+  // Opens (creating if needed) the database file at `path`; ":memory:" opens
+  // a private in-memory database. Does not migrate.
+  explicit sqlite_store(const std::string& path);
+  ~sqlite_store() override;
+
+  void migrate() override;
+
+  void insert_session(const session_record& x) override;
+  std::optional<session_record> find_session(const std::string& id) override;
+  void update_session(const session_record& x) override;
+
+  void insert_message(const message_record& x) override;
+  std::vector<message_record> messages(const std::string& session_id) override;
+
+  // The newest applied migration, 0 for a database never migrated.
+  std::int64_t schema_version();
+
+private:
+  struct closer {
+    void operator()(sqlite3* db) const noexcept;
+  };
+
+  void enable_wal();
+
+  // Runs SQL without parameters (pragmas, DDL, transaction control).
+  void exec(const char* sql, std::string_view what);
+
+  // The prepared statement for `sql`, made on first use. `sql` must be a
+  // string literal: the cache keys on views of it.
+  sqlite_statement& cached(std::string_view sql, const char* what);
+
+  // Declared first so it is destroyed last, after every statement.
+  std::unique_ptr<sqlite3, closer> db_;
+  std::unordered_map<std::string_view, std::unique_ptr<sqlite_statement>>
+      statements_;
+};
+
+} // namespace parley::storage

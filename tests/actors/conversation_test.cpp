@@ -1,0 +1,345 @@
+#define CAF_SUITE conversation
+#include <caf/test/dsl.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "actors/clock.hpp"
+#include "actors/connections.hpp"
+#include "actors/messages.hpp"
+#include "actors/registry.hpp"
+#include "actors/storage_actor.hpp"
+#include "actors/uuid.hpp"
+#include "config/settings.hpp"
+#include "storage/store.hpp"
+
+using namespace parley;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    add_message_types<caf::id_block::parley>();
+  }
+};
+
+// A connection that records frames; the test dialect writes "kind:text".
+struct recorder : sink {
+  std::vector<std::string> frames;
+  void send(frame_ptr frame) override {
+    frames.push_back(*frame);
+  }
+};
+
+frame_ptr describe(const event& ev) {
+  static const char* names[] = {"connected",    "chunk",       "complete",
+                                "idle_warning", "session_end", "error"};
+  return std::make_shared<const std::string>(
+    std::string{names[static_cast<int>(ev.kind)]} + ":" + ev.text);
+}
+
+bool starts_with(const std::string& x, const std::string& prefix) {
+  return x.compare(0, prefix.size(), prefix) == 0;
+}
+
+struct fixture : test_coordinator_fixture<test_config> {
+  settings cfg;
+  std::shared_ptr<storage::store> db;
+  connection_table conns;
+  caf::actor storage;
+  caf::actor reg;
+
+  fixture() {
+    cfg.stream_delay_ms = 0;
+    cfg.idle_warning_seconds = 120;
+    cfg.session_end_seconds = 240;
+    db = storage::open_store("sqlite::memory:");
+    db->migrate();
+    storage = sys.spawn(storage_actor, db);
+    reg = sys.spawn(registry, conversation_deps{storage, {}, &conns, &cfg});
+    sched.run();
+  }
+
+  ~fixture() {
+    self->send_exit(reg, caf::exit_reason::user_shutdown);
+    self->send_exit(storage, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  std::int64_t now() {
+    return now_ms(self.ptr());
+  }
+
+  storage::session_record make_session(std::int64_t ttl_seconds = 86400) {
+    storage::session_record s;
+    s.id = make_uuid();
+    s.visitor_id = make_uuid();
+    s.status = "active";
+    s.created_at = now();
+    s.expires_at = s.created_at + ttl_seconds * 1000;
+    s.last_activity_at = s.created_at;
+    db->insert_session(s);
+    return s;
+  }
+
+  std::pair<std::uint64_t, std::shared_ptr<recorder>> connect() {
+    auto r = std::make_shared<recorder>();
+    return {conns.add(r, &describe), r};
+  }
+
+  void post(std::uint64_t conn, const storage::session_record& s,
+            std::string text = "Hello there, how much does it cost?") {
+    self->send(reg, post_message{conn, s.id, s.visitor_id, std::move(text)});
+    sched.run();
+  }
+
+  // Advances virtual time and runs what became due.
+  void wait(caf::timespan d) {
+    advance_time(d);
+    sched.run();
+  }
+
+  static std::size_t count(const recorder& r, const std::string& prefix) {
+    return static_cast<std::size_t>(
+      std::count_if(r.frames.begin(), r.frames.end(),
+                    [&](const std::string& x) { return starts_with(x, prefix); }));
+  }
+
+  // The reply text from chunks, checked against the complete frame.
+  static std::string joined_chunks(const recorder& r) {
+    std::string out;
+    for (auto& x : r.frames)
+      if (starts_with(x, "chunk:"))
+        out += x.substr(6);
+    return out;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(conversation_tests, fixture)
+
+CAF_TEST(a reply streams in chunks and then completes) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  CAF_REQUIRE(count(*r, "chunk:") > 3);
+  CAF_REQUIRE_EQUAL(count(*r, "complete:"), 1u);
+  CAF_CHECK_EQUAL(r->frames.back(), "complete:" + joined_chunks(*r));
+  auto stored = db->messages(s.id);
+  CAF_REQUIRE_EQUAL(stored.size(), 2u);
+  CAF_CHECK_EQUAL(stored[0].role, "user");
+  CAF_CHECK_EQUAL(stored[0].content, "Hello there, how much does it cost?");
+  CAF_CHECK_EQUAL(stored[1].role, "assistant");
+  CAF_CHECK_EQUAL(stored[1].content, joined_chunks(*r));
+  CAF_CHECK_EQUAL(stored[1].state, "complete");
+}
+
+CAF_TEST(the idle warning and the session end come at exactly their second) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto before = r->frames.size();
+  wait(seconds(119) + milliseconds(999));
+  CAF_CHECK_EQUAL(r->frames.size(), before);
+  wait(milliseconds(1));
+  CAF_REQUIRE_EQUAL(r->frames.size(), before + 1);
+  CAF_CHECK(starts_with(r->frames.back(), "idle_warning:G'day! Are you still"));
+  wait(seconds(119) + milliseconds(999)); // 239.999 s after the reply
+  CAF_CHECK_EQUAL(r->frames.size(), before + 1);
+  wait(milliseconds(1));
+  CAF_REQUIRE_EQUAL(r->frames.size(), before + 2);
+  CAF_CHECK(starts_with(r->frames.back(), "session_end:No worries!"));
+  CAF_CHECK_EQUAL(db->find_session(s.id)->status, "ended");
+  auto stored = db->messages(s.id);
+  CAF_REQUIRE_EQUAL(stored.size(), 4u);
+  CAF_CHECK_EQUAL(stored[2].kind, "idle_warning");
+  CAF_CHECK_EQUAL(stored[3].kind, "session_end");
+  // No timer fires for an ended session; messages are refused.
+  wait(seconds(1000));
+  CAF_CHECK_EQUAL(r->frames.size(), before + 2);
+  post(conn, s);
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Session is not active");
+}
+
+CAF_TEST(a visitor message resets the idle clock) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  wait(seconds(100));
+  post(conn, s, "still here");
+  wait(seconds(119));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 0u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+}
+
+CAF_TEST(the warning is sent once per idle period) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  wait(seconds(120));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+  post(conn, s, "back again");
+  wait(seconds(120));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 2u);
+  wait(seconds(60));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 2u);
+  CAF_CHECK_EQUAL(count(*r, "session_end:"), 0u);
+}
+
+CAF_TEST(a streaming reply is not inactivity) {
+  cfg.stream_delay_ms = 1000;
+  cfg.builtin_words = 200; // the reply takes 199 s
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  for (int i = 0; i < 199; ++i)
+    wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 0u);
+  CAF_REQUIRE_EQUAL(count(*r, "complete:"), 1u);
+  CAF_CHECK_EQUAL(count(*r, "chunk:"), 200u);
+  wait(seconds(119));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 0u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+}
+
+CAF_TEST(two tabs of one session receive the same stream) {
+  auto s = make_session();
+  auto [a, ra] = connect();
+  auto [b, rb] = connect();
+  self->send(reg, open_session{b, s.id, s.visitor_id});
+  sched.run();
+  CAF_REQUIRE_EQUAL(rb->frames.size(), 1u);
+  CAF_CHECK_EQUAL(rb->frames[0], "connected:");
+  post(a, s);
+  std::vector<std::string> tail(rb->frames.begin() + 1, rb->frames.end());
+  CAF_CHECK(count(*ra, "chunk:") > 3);
+  CAF_CHECK_EQUAL(ra->frames, tail);
+}
+
+CAF_TEST(a closed tab stops receiving) {
+  auto s = make_session();
+  auto [a, ra] = connect();
+  auto [b, rb] = connect();
+  self->send(reg, open_session{b, s.id, s.visitor_id});
+  sched.run();
+  for (auto& conv : conns.remove(b))
+    self->send(conv, leave{b});
+  sched.run();
+  post(a, s);
+  CAF_CHECK_EQUAL(rb->frames.size(), 1u);
+  CAF_CHECK(count(*ra, "complete:") == 1u);
+}
+
+CAF_TEST(chunks keep their order under interleaved conversations) {
+  auto s1 = make_session();
+  auto s2 = make_session();
+  auto [c1, r1] = connect();
+  auto [c2, r2] = connect();
+  self->send(reg, post_message{c1, s1.id, s1.visitor_id, "My name is Ann"});
+  self->send(reg, post_message{c2, s2.id, s2.visitor_id, "Need some help?"});
+  sched.run();
+  for (auto* r : {r1.get(), r2.get()}) {
+    CAF_REQUIRE_EQUAL(count(*r, "complete:"), 1u);
+    CAF_CHECK_EQUAL(r->frames.back(), "complete:" + joined_chunks(*r));
+  }
+  CAF_CHECK(starts_with(joined_chunks(*r1), "Thanks, Ann!"));
+  CAF_CHECK(joined_chunks(*r2).find("Ann") == std::string::npos);
+}
+
+CAF_TEST(a message while a reply streams is refused) {
+  cfg.stream_delay_ms = 20;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  CAF_REQUIRE_EQUAL(count(*r, "chunk:"), 1u);
+  post(conn, s, "another one");
+  CAF_CHECK_EQUAL(r->frames.back(),
+                  "error:A reply is still streaming; send your message after "
+                  "it completes");
+  for (int i = 0; i < 100 && count(*r, "complete:") == 0; ++i)
+    wait(milliseconds(20));
+  CAF_CHECK_EQUAL(r->frames.back(), "complete:" + joined_chunks(*r));
+  CAF_CHECK_EQUAL(db->messages(s.id).size(), 2u);
+}
+
+CAF_TEST(sessions expire after their ttl) {
+  auto s = make_session(100);
+  auto [conn, r] = connect();
+  wait(seconds(99));
+  post(conn, s);
+  CAF_CHECK_EQUAL(count(*r, "complete:"), 1u);
+  wait(seconds(1));
+  post(conn, s);
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Session has expired");
+}
+
+CAF_TEST(wrong ids get the document errors) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  self->send(reg, post_message{conn, make_uuid(), s.visitor_id, "hi"});
+  sched.run();
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Session not found");
+  self->send(reg, post_message{conn, s.id, make_uuid(), "hi"});
+  sched.run();
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Visitor ID does not match");
+  self->send(reg, open_session{conn, s.id, make_uuid()});
+  sched.run();
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Visitor ID does not match");
+  CAF_CHECK(db->messages(s.id).empty());
+}
+
+CAF_TEST(a reloaded session keeps its idle deadline) {
+  auto s = make_session();
+  s.last_activity_at = now() - 100 * 1000; // active 100 s ago
+  db->update_session(s);
+  auto [conn, r] = connect();
+  self->send(reg, open_session{conn, s.id, s.visitor_id});
+  sched.run();
+  wait(seconds(19));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 0u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+}
+
+CAF_TEST(shutdown stores the partial reply) {
+  cfg.stream_delay_ms = 20;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  wait(milliseconds(20));
+  wait(milliseconds(20));
+  auto streamed = joined_chunks(*r);
+  CAF_REQUIRE_EQUAL(count(*r, "chunk:"), 3u);
+  self->send(reg, shutdown_atom::value);
+  sched.run();
+  CAF_CHECK_EQUAL(r->frames.back(),
+                  "error:Server is shutting down; the reply was interrupted");
+  auto stored = db->messages(s.id);
+  CAF_REQUIRE_EQUAL(stored.size(), 2u);
+  CAF_CHECK_EQUAL(stored[1].state, "partial");
+  CAF_CHECK_EQUAL(stored[1].content, streamed);
+}
+
+CAF_TEST(an ended conversation nobody watches is let go) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  wait(seconds(120));
+  wait(seconds(120));
+  for (auto& conv : conns.remove(conn))
+    self->send(conv, leave{conn});
+  sched.run();
+  auto& st = deref<caf::stateful_actor<registry_state>>(reg).state;
+  CAF_CHECK(st.live.empty());
+  // It comes back from storage on demand, still ended.
+  auto [again, r2] = connect();
+  post(again, s);
+  CAF_CHECK_EQUAL(r2->frames.back(), "error:Session is not active");
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,470 @@
+#define CAF_SUITE sqlite_store
+#include <caf/test/unit_test.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "storage/migrations.hpp"
+#include "storage/sqlite_store.hpp"
+#include "storage/store.hpp"
+
+namespace fs = std::filesystem;
+
+using parley::storage::message_record;
+using parley::storage::open_store;
+using parley::storage::session_record;
+using parley::storage::sqlite_migrations;
+using parley::storage::sqlite_store;
+
+namespace {
+
+// A fresh directory per test, removed afterwards with the -wal/-shm files.
+struct fixture {
+  fs::path dir;
+
+  fixture() {
+    static std::atomic<int> counter{0};
+    dir = fs::temp_directory_path()
+          / ("parley-sqlite-test-" + std::to_string(::getpid()) + "-"
+             + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+
+  ~fixture() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  std::string file(const std::string& name = "parley.db") const {
+    return (dir / name).string();
+  }
+};
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::int64_t newest_version() {
+  return sqlite_migrations().back().version;
+}
+
+session_record make_session(const std::string& id) {
+  session_record x;
+  x.id = id;
+  x.visitor_id = "visitor-" + id;
+  x.status = "active";
+  x.created_at = 1700000000000;
+  x.expires_at = 1700086400000;
+  x.last_activity_at = 1700000000500;
+  x.warning_sent = false;
+  x.conversation_data = R"({"name":"Ada"})";
+  return x;
+}
+
+message_record make_message(const std::string& id,
+                            const std::string& session_id,
+                            std::int64_t created_at,
+                            const std::string& content = "hello") {
+  message_record x;
+  x.id = id;
+  x.session_id = session_id;
+  x.role = "user";
+  x.kind = "message";
+  x.content = content;
+  x.state = "complete";
+  x.created_at = created_at;
+  return x;
+}
+
+std::vector<std::string> ids_of(const std::vector<message_record>& xs) {
+  std::vector<std::string> result;
+  result.reserve(xs.size());
+  for (auto& x : xs)
+    result.push_back(x.id);
+  return result;
+}
+
+std::string joined(const std::vector<std::string>& xs) {
+  std::string result;
+  for (auto& x : xs)
+    result += (result.empty() ? "" : ",") + x;
+  return result;
+}
+
+void check_same(const session_record& x, const session_record& y) {
+  CAF_CHECK_EQUAL(x.id, y.id);
+  CAF_CHECK_EQUAL(x.visitor_id, y.visitor_id);
+  CAF_CHECK_EQUAL(x.status, y.status);
+  CAF_CHECK_EQUAL(x.created_at, y.created_at);
+  CAF_CHECK_EQUAL(x.expires_at, y.expires_at);
+  CAF_CHECK_EQUAL(x.last_activity_at, y.last_activity_at);
+  CAF_CHECK_EQUAL(x.warning_sent, y.warning_sent);
+  CAF_CHECK_EQUAL(x.conversation_data, y.conversation_data);
+}
+
+void check_same(const message_record& x, const message_record& y) {
+  CAF_CHECK_EQUAL(x.id, y.id);
+  CAF_CHECK_EQUAL(x.session_id, y.session_id);
+  CAF_CHECK_EQUAL(x.role, y.role);
+  CAF_CHECK_EQUAL(x.kind, y.kind);
+  CAF_CHECK_EQUAL(x.content, y.content);
+  CAF_CHECK_EQUAL(x.state, y.state);
+  CAF_CHECK_EQUAL(x.created_at, y.created_at);
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(sqlite_store_tests, fixture)
+
+// -- migrations ---------------------------------------------------------------
+
+CAF_TEST(migrations are ordered and start at 1) {
+  auto& all = sqlite_migrations();
+  CAF_REQUIRE(!all.empty());
+  CAF_CHECK_EQUAL(all.front().version, 1);
+  for (std::size_t i = 1; i < all.size(); ++i)
+    CAF_CHECK_LESS(all[i - 1].version, all[i].version);
+}
+
+CAF_TEST(migrating twice is idempotent) {
+  {
+    sqlite_store db{file()};
+    CAF_CHECK_EQUAL(db.schema_version(), 0);
+    db.migrate();
+    CAF_CHECK_EQUAL(db.schema_version(), newest_version());
+    db.insert_session(make_session("s1"));
+    db.migrate();
+    CAF_CHECK_EQUAL(db.schema_version(), newest_version());
+    CAF_CHECK(db.find_session("s1").has_value());
+  }
+  // A restart migrates an up-to-date file and keeps its data.
+  sqlite_store again{file()};
+  CAF_CHECK_EQUAL(again.schema_version(), newest_version());
+  again.migrate();
+  CAF_CHECK_EQUAL(again.schema_version(), newest_version());
+  auto s = again.find_session("s1");
+  CAF_REQUIRE(s.has_value());
+  check_same(*s, make_session("s1"));
+}
+
+CAF_TEST(two stores migrating one file at once both succeed) {
+  // Several rounds on fresh files, to give a race a chance to show.
+  for (int round = 0; round < 20; ++round) {
+    auto path = file("race-" + std::to_string(round) + ".db");
+    std::promise<void> go;
+    auto gate = go.get_future().share();
+    auto worker = [&] {
+      return std::async(std::launch::async, [gate, path] {
+        return error_of([&] {
+          // Open and migrate at once, as two processes starting together.
+          gate.wait();
+          sqlite_store db{path};
+          db.migrate();
+          if (db.schema_version() != newest_version())
+            throw std::runtime_error("wrong schema version");
+        });
+      });
+    };
+    auto a = worker();
+    auto b = worker();
+    go.set_value();
+    CAF_CHECK_EQUAL(a.get(), "(no exception)");
+    CAF_CHECK_EQUAL(b.get(), "(no exception)");
+    // The schema is whole: both tables work.
+    sqlite_store db{path};
+    CAF_CHECK_EQUAL(db.schema_version(), newest_version());
+    db.insert_session(make_session("s"));
+    db.insert_message(make_message("m", "s", 1));
+    CAF_CHECK_EQUAL(db.messages("s").size(), 1u);
+  }
+}
+
+CAF_TEST(pending migrations on an existing table race safely) {
+  // As when a new release adds a migration: schema_migrations exists, a
+  // migration is pending. Both stores read the version before writing, so
+  // only a transaction that takes the write lock first keeps them apart.
+  for (int round = 0; round < 20; ++round) {
+    auto path = file("pending-" + std::to_string(round) + ".db");
+    sqlite3* raw = nullptr;
+    CAF_REQUIRE_EQUAL(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    auto rc = sqlite3_exec(raw,
+                           "PRAGMA journal_mode = WAL;"
+                           "CREATE TABLE schema_migrations ("
+                           "version INTEGER PRIMARY KEY, applied_at INTEGER)",
+                           nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    CAF_REQUIRE_EQUAL(rc, SQLITE_OK);
+    std::vector<std::unique_ptr<sqlite_store>> stores;
+    stores.reserve(3);
+    for (int i = 0; i < 3; ++i)
+      stores.push_back(std::make_unique<sqlite_store>(path));
+    std::promise<void> go;
+    auto gate = go.get_future().share();
+    std::vector<std::future<std::string>> results;
+    results.reserve(stores.size());
+    for (auto& db : stores)
+      results.push_back(std::async(std::launch::async, [gate, &db] {
+        gate.wait();
+        return error_of([&] { db->migrate(); });
+      }));
+    go.set_value();
+    for (auto& r : results)
+      CAF_CHECK_EQUAL(r.get(), "(no exception)");
+    CAF_CHECK_EQUAL(stores[0]->schema_version(), newest_version());
+  }
+}
+
+CAF_TEST(two connections see the writes of each other) {
+  sqlite_store a{file()};
+  sqlite_store b{file()};
+  a.migrate();
+  b.migrate();
+  a.insert_session(make_session("s1"));
+  CAF_CHECK(b.find_session("s1").has_value());
+  b.insert_message(make_message("m1", "s1", 5));
+  CAF_CHECK_EQUAL(a.messages("s1").size(), 1u);
+}
+
+CAF_TEST(a file store runs in wal mode) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  CAF_CHECK(fs::exists(file() + "-wal"));
+}
+
+// -- sessions -----------------------------------------------------------------
+
+CAF_TEST(session round trip) {
+  sqlite_store db{file()};
+  db.migrate();
+  auto x = make_session("0b6f5c3e-8a51-4c1e-9d5e-2f4b8c6d7e8f");
+  x.warning_sent = true;
+  x.status = "ended";
+  x.conversation_data = R"({"cart":[1,2,3],"note":null})";
+  db.insert_session(x);
+  auto y = db.find_session(x.id);
+  CAF_REQUIRE(y.has_value());
+  check_same(*y, x);
+}
+
+CAF_TEST(unknown session is nullopt) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  CAF_CHECK(!db.find_session("s2").has_value());
+  CAF_CHECK(!db.find_session("").has_value());
+  CAF_CHECK(db.messages("s2").empty());
+}
+
+CAF_TEST(update session changes the four mutable fields only) {
+  sqlite_store db{file()};
+  db.migrate();
+  auto x = make_session("s1");
+  db.insert_session(x);
+  auto changed = x;
+  changed.status = "ended";
+  changed.last_activity_at = x.last_activity_at + 120000;
+  changed.warning_sent = true;
+  changed.conversation_data = R"({"step":2})";
+  // These are fixed at creation; update_session must not touch them.
+  changed.visitor_id = "someone-else";
+  changed.created_at = 1;
+  changed.expires_at = 2;
+  db.update_session(changed);
+  auto y = db.find_session("s1");
+  CAF_REQUIRE(y.has_value());
+  CAF_CHECK_EQUAL(y->status, "ended");
+  CAF_CHECK_EQUAL(y->last_activity_at, x.last_activity_at + 120000);
+  CAF_CHECK_EQUAL(y->warning_sent, true);
+  CAF_CHECK_EQUAL(y->conversation_data, R"({"step":2})");
+  CAF_CHECK_EQUAL(y->visitor_id, x.visitor_id);
+  CAF_CHECK_EQUAL(y->created_at, x.created_at);
+  CAF_CHECK_EQUAL(y->expires_at, x.expires_at);
+}
+
+CAF_TEST(updating an unknown session throws) {
+  sqlite_store db{file()};
+  db.migrate();
+  auto e = error_of([&] { db.update_session(make_session("nope")); });
+  CAF_CHECK(contains(e, "updating a session"));
+}
+
+CAF_TEST(errors carry what was attempted and the sqlite message) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  CAF_CHECK_EQUAL(error_of([&] { db.insert_session(make_session("s1")); }),
+                  "sqlite: inserting a session failed: UNIQUE constraint "
+                  "failed: sessions.id");
+  // Foreign keys are on: a message needs its session.
+  CAF_CHECK_EQUAL(
+      error_of([&] { db.insert_message(make_message("m1", "nope", 1)); }),
+      "sqlite: inserting a message failed: FOREIGN KEY constraint failed");
+  // The failed statements were reset and still work.
+  db.insert_message(make_message("m1", "s1", 1));
+  CAF_CHECK_EQUAL(db.messages("s1").size(), 1u);
+  auto e = error_of([&] { sqlite_store bad{file("missing-dir/x.db")}; });
+  CAF_CHECK(contains(e, "sqlite: opening database"));
+  CAF_CHECK(contains(e, "unable to open database file"));
+}
+
+CAF_TEST(using a store before migrating fails clearly) {
+  sqlite_store db{file()};
+  auto e = error_of([&] { db.insert_session(make_session("s1")); });
+  CAF_CHECK(contains(e, "no such table: sessions"));
+}
+
+// -- messages -----------------------------------------------------------------
+
+CAF_TEST(messages come oldest first then in insertion order) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  db.insert_session(make_session("s2"));
+  db.insert_message(make_message("a", "s1", 200));
+  db.insert_message(make_message("b", "s1", 100));
+  db.insert_message(make_message("other", "s2", 150));
+  db.insert_message(make_message("c", "s1", 200));
+  db.insert_message(make_message("d", "s1", 100));
+  db.insert_message(make_message("e", "s1", 300));
+  db.insert_message(make_message("f", "s1", 200));
+  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))), "b,d,a,c,f,e");
+  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s2"))), "other");
+}
+
+CAF_TEST(message round trip) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  auto x = make_message("m1", "s1", 1700000000123, "the reply so far");
+  x.role = "assistant";
+  x.kind = "idle_warning";
+  x.state = "partial";
+  db.insert_message(x);
+  auto xs = db.messages("s1");
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  check_same(xs[0], x);
+}
+
+CAF_TEST(sql injection text is stored verbatim) {
+  sqlite_store db{file()};
+  db.migrate();
+  std::string evil_id = "x'); DROP TABLE sessions; --";
+  std::string evil_text = "'; DELETE FROM messages WHERE '1'='1'; --\" ?1 $a";
+  auto s = make_session(evil_id);
+  s.visitor_id = evil_text;
+  s.conversation_data = evil_text;
+  db.insert_session(s);
+  auto m = make_message("\"; DROP TABLE messages; --", evil_id, 1, evil_text);
+  m.role = evil_text;
+  db.insert_message(m);
+  db.insert_message(make_message("m2", evil_id, 2, "still here"));
+  auto found = db.find_session(evil_id);
+  CAF_REQUIRE(found.has_value());
+  check_same(*found, s);
+  auto xs = db.messages(evil_id);
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  check_same(xs[0], m);
+  CAF_CHECK_EQUAL(xs[1].content, "still here");
+  // A wildcard-looking id matches nothing.
+  CAF_CHECK(!db.find_session("%").has_value());
+  CAF_CHECK(!db.find_session("' OR '1'='1").has_value());
+}
+
+CAF_TEST(unicode and nul bytes round trip) {
+  sqlite_store db{file()};
+  db.migrate();
+  std::string text = "héllo 👋 世界 \u200b مرحبا ";
+  text += std::string("a\0b", 3);
+  auto s = make_session("s-ü");
+  s.conversation_data = R"({"name":"Zoë 🎉"})";
+  db.insert_session(s);
+  db.insert_message(make_message("m-ß", "s-ü", 1, text));
+  auto found = db.find_session("s-ü");
+  CAF_REQUIRE(found.has_value());
+  check_same(*found, s);
+  auto xs = db.messages("s-ü");
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(xs[0].content, text);
+  CAF_CHECK_EQUAL(xs[0].content.size(), text.size());
+  CAF_CHECK_EQUAL(xs[0].id, "m-ß");
+}
+
+CAF_TEST(data survives reopening the file) {
+  {
+    sqlite_store db{file()};
+    db.migrate();
+    db.insert_session(make_session("s1"));
+    db.insert_message(make_message("m1", "s1", 1));
+  }
+  sqlite_store db{file()};
+  db.migrate();
+  CAF_CHECK(db.find_session("s1").has_value());
+  CAF_CHECK_EQUAL(db.messages("s1").size(), 1u);
+}
+
+// -- open_store ---------------------------------------------------------------
+
+CAF_TEST(open store accepts the sqlite url forms) {
+  for (auto url : {"sqlite::memory:", "sqlite://:memory:"}) {
+    auto db = open_store(url);
+    db->migrate();
+    db->insert_session(make_session("s1"));
+    CAF_CHECK(db->find_session("s1").has_value());
+  }
+  auto plain = file("plain.db");
+  open_store("sqlite:" + plain)->migrate();
+  CAF_CHECK(fs::exists(plain));
+  auto slashes = file("slashes.db");
+  CAF_REQUIRE(!slashes.empty() && slashes[0] == '/');
+  open_store("sqlite://" + slashes)->migrate(); // sqlite:///abs/path
+  CAF_CHECK(fs::exists(slashes));
+}
+
+CAF_TEST(memory stores are private) {
+  auto a = open_store("sqlite::memory:");
+  auto b = open_store("sqlite::memory:");
+  a->migrate();
+  b->migrate();
+  a->insert_session(make_session("s1"));
+  CAF_CHECK(!b->find_session("s1").has_value());
+}
+
+CAF_TEST(postgres urls are not available yet) {
+  CAF_CHECK_EQUAL(error_of([] { open_store("postgresql://u:p@h:5432/db"); }),
+                  "PostgreSQL storage is not available in this build yet");
+  CAF_CHECK_EQUAL(error_of([] { open_store("postgres://h/db"); }),
+                  "PostgreSQL storage is not available in this build yet");
+}
+
+CAF_TEST(other urls are errors that hide the rest of the url) {
+  auto e = error_of([] { open_store("mysql://bob:hunter2@h/db"); });
+  CAF_CHECK(contains(e, "\"mysql\""));
+  CAF_CHECK(!contains(e, "hunter2"));
+  CAF_CHECK(contains(error_of([] { open_store("sqlite:"); }), "names no file"));
+  CAF_CHECK(
+      contains(error_of([] { open_store("sqlite://"); }), "names no file"));
+  CAF_CHECK(contains(error_of([] { open_store("parley.db"); }),
+                     "unsupported database URL scheme"));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
