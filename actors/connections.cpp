@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <caf/actor_cast.hpp>
+
 namespace parley {
 
 std::uint64_t connection_table::add(std::weak_ptr<sink> out, encoder enc) {
@@ -26,8 +28,9 @@ bool connection_table::watch(std::uint64_t conn,
   if (i == entries_.end())
     return false;
   auto& xs = i->second.watching;
-  if (std::find(xs.begin(), xs.end(), conversation) == xs.end())
-    xs.push_back(conversation);
+  auto addr = conversation.address();
+  if (std::find(xs.begin(), xs.end(), addr) == xs.end())
+    xs.push_back(std::move(addr));
   return true;
 }
 
@@ -36,7 +39,10 @@ std::vector<caf::actor> connection_table::remove(std::uint64_t conn) {
   auto i = entries_.find(conn);
   if (i == entries_.end())
     return {};
-  auto result = std::move(i->second.watching);
+  std::vector<caf::actor> result;
+  for (auto& addr : i->second.watching)
+    if (auto conv = caf::actor_cast<caf::actor>(addr))
+      result.push_back(std::move(conv));
   entries_.erase(i);
   return result;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
 
 #include "actors/event.hpp"
 
@@ -31,7 +32,7 @@ public:
   // Notes that `conn` watches `conversation`; false if `conn` is gone.
   bool watch(std::uint64_t conn, const caf::actor& conversation);
 
-  // Forgets `conn`; returns the conversations it watched.
+  // Forgets `conn`; returns the conversations it watched that still live.
   std::vector<caf::actor> remove(std::uint64_t conn);
 
   // Encodes `ev` in the connection's dialect and sends it to that connection.
@@ -40,7 +41,9 @@ public:
 private:
   struct entry {
     connection_ref ref;
-    std::vector<caf::actor> watching;
+    // Weak: a closed socket's entry must not keep a conversation (and, through
+    // it, the storage actor's thread) alive at shutdown.
+    std::vector<caf::actor_addr> watching;
   };
   mutable std::mutex mtx_;
   std::unordered_map<std::uint64_t, entry> entries_;

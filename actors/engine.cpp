@@ -51,9 +51,17 @@ struct engine::impl {
   void ask(caf::actor target, Request req, std::function<void(Reply)> done,
            OnError on_error) {
     sys->spawn([=](caf::event_based_actor* self) {
+      // It must quit by itself: an actor without behavior lingers here.
       self->request(target, rest_timeout, req)
-        .then([=](Reply& x) { done(std::move(x)); },
-              [=](caf::error& err) { on_error(caf::to_string(err)); });
+        .then(
+          [=](Reply& x) {
+            done(std::move(x));
+            self->quit();
+          },
+          [=](caf::error& err) {
+            on_error(caf::to_string(err));
+            self->quit();
+          });
     });
   }
 };
@@ -92,6 +100,9 @@ void engine::stop() {
     self->send_exit(d.registry, caf::exit_reason::user_shutdown);
     self->send_exit(d.storage, caf::exit_reason::user_shutdown);
   }
+  // A detached actor's thread lives until its last handle is gone.
+  d.registry = nullptr;
+  d.storage = nullptr;
   d.sys.reset(); // waits for every actor to finish
 }
 

@@ -1,0 +1,147 @@
+#include "net/http_session.hpp"
+
+#include <chrono>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "config/settings.hpp"
+#include "net/context.hpp"
+#include "net/log.hpp"
+#include "net/query.hpp"
+#include "net/ws_session.hpp"
+
+namespace parley::net {
+
+namespace {
+
+// Idle keep-alive connections and slow clients give up their socket then.
+constexpr auto io_timeout = std::chrono::seconds(30);
+
+bool is_http_error(beast::error_code ec) {
+  return ec.category()
+         == http::make_error_code(http::error::bad_target).category();
+}
+
+} // namespace
+
+http_session::http_session(socket_type&& socket, context& ctx)
+  : stream_(std::move(socket)), ctx_(ctx) {
+  // nop
+}
+
+http_session::~http_session() {
+  ctx_.http_sessions.remove(this);
+}
+
+void http_session::run() {
+  ctx_.http_sessions.add(shared_from_this());
+  asio::dispatch(stream_.get_executor(),
+                 beast::bind_front_handler(&http_session::do_read,
+                                           shared_from_this()));
+}
+
+void http_session::shutdown() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->stopping_ = true;
+    if (!self->busy_)
+      self->stream_.cancel(); // the pending read ends, and so the session
+  });
+}
+
+void http_session::do_read() {
+  busy_ = false;
+  if (stopping_ || ctx_.stopping)
+    return do_close();
+  parser_.emplace();
+  parser_->body_limit(ctx_.cfg.max_frame_bytes);
+  stream_.expires_after(io_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read,
+                                             shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (ec)
+    return on_read_error(ec);
+  busy_ = true;
+  if (websocket::is_upgrade(parser_->get()))
+    return upgrade();
+  if (ctx_.stopping)
+    return respond(503, "Server is shutting down", true);
+  // The engine answers on its own threads: back onto this connection's.
+  auto send = [self = shared_from_this()](http_response res) {
+    auto executor = self->stream_.get_executor();
+    asio::post(executor,
+               [self = std::move(self), res = std::move(res)]() mutable {
+                 self->on_response(std::move(res));
+               });
+  };
+  handle_request(ctx_.eng, ctx_.cfg, parser_->release(), std::move(send));
+}
+
+void http_session::on_read_error(beast::error_code ec) {
+  if (ec == http::error::end_of_stream)
+    return do_close();
+  if (ec == http::error::body_limit)
+    return respond(413, "Request body too large", true);
+  if (ec == http::error::header_limit)
+    return respond(431, "Request header too large", true);
+  if (is_http_error(ec) && ec != http::error::partial_message)
+    return respond(400, "Bad request", true);
+  return fail(ec, "http read");
+}
+
+void http_session::upgrade() {
+  auto target = split_target(parser_->get().target());
+  if (match_route(target.path).kind != route_kind::ws_chat)
+    return respond(404, "Not found", true);
+  auto sid = query_param(target.query, "session_id").value_or("");
+  auto vid = query_param(target.query, "visitor_id").value_or("");
+  // The WebSocket has timeouts of its own; this session ends here.
+  stream_.expires_never();
+  std::make_shared<ws_session>(stream_.release_socket(), ctx_)
+    ->run(parser_->release(), std::move(sid), std::move(vid));
+}
+
+void http_session::respond(unsigned status, std::string_view error,
+                           bool close) {
+  busy_ = true;
+  unsigned version = 11;
+  if (parser_ && parser_->is_header_done())
+    version = parser_->get().version();
+  auto res = json_response(status, error_json(error), version, !close);
+  on_response(std::move(res));
+}
+
+void http_session::on_response(http_response res) {
+  bool close = !res.keep_alive() || stopping_ || ctx_.stopping;
+  res.keep_alive(!close);
+  res_.emplace(std::move(res));
+  stream_.expires_after(io_timeout);
+  http::async_write(stream_, *res_,
+                    beast::bind_front_handler(&http_session::on_write,
+                                              shared_from_this(), close));
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  if (ec)
+    return fail(ec, "http write");
+  res_.reset();
+  if (close)
+    return do_close();
+  do_read();
+}
+
+void http_session::do_close() {
+  // Send a FIN and let the peer close; the socket goes with the session.
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+} // namespace parley::net

@@ -1,0 +1,90 @@
+#include "net/json_text.hpp"
+
+#include "net/utf8.hpp"
+
+namespace parley::net {
+
+namespace {
+
+// The one escaping loop, for measuring and for writing alike, so that both
+// always agree. `emit(data, size)` receives the output piece by piece; runs
+// of bytes that need no escaping go out in one piece.
+template <class Emit>
+void escape(std::string_view s, Emit&& emit) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::size_t run = 0; // start of the pending run of plain bytes
+  std::size_t i = 0;
+  auto flush = [&] {
+    if (i > run)
+      emit(s.data() + run, i - run);
+  };
+  emit("\"", 1);
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      auto len = utf8_sequence_length(s.substr(i));
+      if (len == 0) {
+        flush();
+        emit("\xEF\xBF\xBD", 3);
+        run = ++i;
+      } else if (len == 3 && c == 0xE2 && s[i + 1] == '\x80'
+                 && (s[i + 2] == '\xA8' || s[i + 2] == '\xA9')) {
+        flush();
+        emit(s[i + 2] == '\xA8' ? "\\u2028" : "\\u2029", 6);
+        run = i += 3;
+      } else {
+        i += len;
+      }
+      continue;
+    }
+    flush();
+    switch (c) {
+      case '"':
+        emit("\\\"", 2);
+        break;
+      case '\\':
+        emit("\\\\", 2);
+        break;
+      case '\b':
+        emit("\\b", 2);
+        break;
+      case '\f':
+        emit("\\f", 2);
+        break;
+      case '\n':
+        emit("\\n", 2);
+        break;
+      case '\r':
+        emit("\\r", 2);
+        break;
+      case '\t':
+        emit("\\t", 2);
+        break;
+      default: {
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+        emit(u, 6);
+      }
+    }
+    run = ++i;
+  }
+  flush();
+  emit("\"", 1);
+}
+
+} // namespace
+
+std::size_t json_string_size(std::string_view s) {
+  std::size_t n = 0;
+  escape(s, [&n](const char*, std::size_t len) { n += len; });
+  return n;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  escape(s, [&out](const char* p, std::size_t len) { out.append(p, len); });
+}
+
+} // namespace parley::net

@@ -1,0 +1,271 @@
+#include "net/visitor_dialect.hpp"
+
+#include <charconv>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "net/ids.hpp"
+#include "net/json_text.hpp"
+#include "net/utf8.hpp"
+
+namespace parley::net {
+
+namespace {
+
+// -- encoding ---------------------------------------------------------------
+
+// A frame is laid out twice by the same code: once into a counter, once into
+// the string reserved at the counted size. The text is allocated once, at
+// its final size, and there is no DOM on the hot path.
+struct measure {
+  std::size_t size = 0;
+  void raw(std::string_view s) {
+    size += s.size();
+  }
+  void str(std::string_view s) {
+    size += json_string_size(s);
+  }
+};
+
+struct write {
+  std::string& out;
+  void raw(std::string_view s) {
+    out.append(s);
+  }
+  void str(std::string_view s) {
+    append_json_string(out, s);
+  }
+};
+
+// `key` carries its punctuation: `,"session_id":`.
+template <class Out>
+void opt_str(Out& out, std::string_view key, const std::string& value) {
+  if (value.empty())
+    return;
+  out.raw(key);
+  out.str(value);
+}
+
+template <class Out>
+void boolean(Out& out, std::string_view key, bool value) {
+  out.raw(key);
+  out.raw(value ? "true" : "false");
+}
+
+template <class Out>
+void number(Out& out, std::string_view key, int value) {
+  char buf[16];
+  auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  out.raw(key);
+  out.raw(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+}
+
+// conversation_data is JSON object text from storage, embedded as it is.
+// The cheap shape check keeps a corrupt value from breaking the frame.
+bool looks_like_object(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  auto last = s.find_last_not_of(" \t\r\n");
+  return first != std::string_view::npos && s[first] == '{' && s[last] == '}';
+}
+
+std::string_view type_name(event_kind kind) {
+  switch (kind) {
+    case event_kind::connected:
+      return "connected";
+    case event_kind::chunk:
+      return "chunk";
+    case event_kind::complete:
+      return "complete";
+    case event_kind::idle_warning:
+      return "idle_warning";
+    case event_kind::session_end:
+      return "session_end";
+    case event_kind::error:
+      break;
+  }
+  return "error";
+}
+
+// The seed's chunk example, field for field: type, chunk, done, complete,
+// message_id (then session_id, which the example leaves out).
+template <class Out>
+void chunk_frame(Out& out, const event& ev) {
+  out.raw(R"({"type":"chunk","chunk":)");
+  out.str(ev.text);
+  out.raw(R"(,"done":false)");
+  boolean(out, R"(,"complete":)", ev.complete);
+  opt_str(out, R"(,"message_id":)", ev.message_id);
+  opt_str(out, R"(,"session_id":)", ev.session_id);
+  out.raw("}");
+}
+
+template <class Out>
+void metadata(Out& out, const event& ev) {
+  switch (ev.kind) {
+    case event_kind::connected:
+      out.raw(R"(,"metadata":{"status":"connected"})");
+      break;
+    case event_kind::idle_warning:
+      out.raw(R"(,"metadata":{"type":"idle_warning")");
+      number(out, R"(,"timeout_seconds":)", ev.timeout_seconds);
+      out.raw("}");
+      break;
+    case event_kind::session_end:
+      out.raw(R"(,"metadata":{"type":"session_end")");
+      opt_str(out, R"(,"reason":)", ev.reason);
+      number(out, R"(,"timeout_seconds":)", ev.timeout_seconds);
+      out.raw("}");
+      break;
+    case event_kind::error:
+      out.raw(R"(,"metadata":{"error_type":)");
+      out.str(ev.reason.empty() ? std::string_view{"processing_error"}
+                                : std::string_view{ev.reason});
+      out.raw("}");
+      break;
+    default:
+      break;
+  }
+}
+
+// Every other frame follows the seed's common schema, in its order.
+template <class Out>
+void common_frame(Out& out, const event& ev) {
+  out.raw(R"({"type":")");
+  out.raw(type_name(ev.kind));
+  out.raw("\"");
+  opt_str(out, R"(,"session_id":)", ev.session_id);
+  opt_str(out, R"(,"message_id":)", ev.message_id);
+  opt_str(out, R"(,"response_id":)", ev.response_id);
+  if (ev.kind == event_kind::complete) {
+    out.raw(R"(,"message":)");
+    out.str(ev.text);
+  } else if (ev.kind != event_kind::error) {
+    opt_str(out, R"(,"message":)", ev.text);
+  }
+  boolean(out, R"(,"done":)", ev.kind == event_kind::complete);
+  boolean(out, R"(,"complete":)", ev.complete);
+  if (looks_like_object(ev.conversation_data)) {
+    out.raw(R"(,"conversation_data":)");
+    out.raw(ev.conversation_data);
+  }
+  if (ev.needs_info)
+    boolean(out, R"(,"needs_info":)", *ev.needs_info);
+  if (!ev.suggestions.empty()) {
+    out.raw(R"(,"suggestions":[)");
+    for (std::size_t i = 0; i < ev.suggestions.size(); ++i) {
+      if (i > 0)
+        out.raw(",");
+      out.str(ev.suggestions[i]);
+    }
+    out.raw("]");
+  }
+  if (ev.kind == event_kind::error) {
+    out.raw(R"(,"error":)");
+    out.str(ev.text);
+  }
+  metadata(out, ev);
+  out.raw("}");
+}
+
+template <class Out>
+void layout(Out& out, const event& ev) {
+  if (ev.kind == event_kind::chunk)
+    chunk_frame(out, ev);
+  else
+    common_frame(out, ev);
+}
+
+// -- decoding ---------------------------------------------------------------
+
+// Python's str.isspace(), which the seed's server used to strip messages.
+bool is_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85
+         || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
+         || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F
+         || c == 0x3000;
+}
+
+bool is_blank(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();)
+    if (!is_space(utf8_next(s, i)))
+      return false;
+  return true;
+}
+
+// The first `n` characters (code points) of valid UTF-8 text.
+std::string_view first_chars(std::string_view s, std::size_t n) {
+  std::size_t i = 0;
+  for (; i < s.size() && n > 0; --n)
+    utf8_next(s, i);
+  return s.substr(0, i);
+}
+
+const std::string* string_field(const nlohmann::json& doc, const char* key) {
+  auto i = doc.find(key);
+  if (i == doc.end() || !i->is_string())
+    return nullptr;
+  return i->get_ptr<const std::string*>();
+}
+
+} // namespace
+
+frame_ptr encode_visitor(const event& ev) {
+  measure m;
+  layout(m, ev);
+  auto frame = std::make_shared<std::string>();
+  frame->reserve(m.size);
+  write w{*frame};
+  layout(w, ev);
+  return frame;
+}
+
+frame_ptr visitor_pong() {
+  static const frame_ptr frame = std::make_shared<const std::string>(
+    R"({"type":"pong","done":false,"complete":false})");
+  return frame;
+}
+
+visitor_command decode_visitor(std::string_view text) {
+  using kind = visitor_command::kind_type;
+  visitor_command cmd;
+  auto invalid = [&cmd](std::string error) {
+    cmd.kind = kind::invalid;
+    cmd.error = std::move(error);
+    return std::move(cmd);
+  };
+  // No exceptions: nlohmann also rejects ill-formed UTF-8 and lone
+  // surrogate escapes, so every string taken from `doc` is valid UTF-8.
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded())
+    return invalid("Invalid JSON");
+  if (!doc.is_object())
+    return invalid("Message must be a JSON object");
+  auto type = string_field(doc, "type");
+  if (!type)
+    return invalid("type is required");
+  if (*type == "ping") {
+    cmd.kind = kind::ping;
+    return cmd;
+  }
+  auto sid = string_field(doc, "session_id");
+  if (sid)
+    cmd.session_id = canonical_uuid(*sid);
+  if (*type != "chat_message")
+    return invalid("Unknown message type: "
+                   + std::string(first_chars(*type, 64)));
+  auto message = string_field(doc, "message");
+  if (!message || is_blank(*message))
+    return invalid("message is required");
+  if (cmd.session_id.empty())
+    return invalid("Session not found");
+  auto vid = string_field(doc, "visitor_id");
+  if (!vid)
+    return invalid("Visitor ID does not match");
+  cmd.visitor_id = is_uuid(*vid) ? canonical_uuid(*vid) : *vid;
+  cmd.message = *message;
+  cmd.kind = kind::chat_message;
+  return cmd;
+}
+
+} // namespace parley::net
