@@ -44,6 +44,7 @@ struct engine::impl {
   caf::actor storage;
   caf::actor registry;
   std::atomic<bool> ready{false};
+  bool stopped = false;
 
   // A one-shot actor that asks `target` and hands the answer to `done`: REST
   // handlers run on network threads and must not block on actors.
@@ -72,6 +73,19 @@ engine::engine(const settings& cfg) : impl_(std::make_unique<impl>(cfg)) {
 
 engine::~engine() {
   stop();
+  auto& d = *impl_;
+  if (!d.sys)
+    return;
+  // Pending timers (idle ticks, request timeouts) hold their actors, whose
+  // spawn arguments hold the storage actor, and a detached actor's thread
+  // lives until its last handle is gone: wait for every actor to quit, drop
+  // the timers, then the handles. This runs after the network threads ended:
+  // CAF's logger, referenced by every thread that called into CAF, must go.
+  d.sys->registry().await_running_count_equal(0);
+  d.sys->clock().cancel_all();
+  d.registry = nullptr;
+  d.storage = nullptr;
+  d.sys.reset();
 }
 
 void engine::start() {
@@ -87,23 +101,18 @@ void engine::start() {
 
 void engine::stop() {
   auto& d = *impl_;
-  if (!d.sys)
+  if (!d.sys || d.stopped)
     return;
   d.ready = false;
-  {
-    caf::scoped_actor self{*d.sys};
-    self->request(d.registry, std::chrono::seconds(4), shutdown_atom::value)
-      .receive([](bool) {},
-               [](caf::error& err) {
-                 log_warn("shutdown incomplete: " + caf::to_string(err));
-               });
-    self->send_exit(d.registry, caf::exit_reason::user_shutdown);
-    self->send_exit(d.storage, caf::exit_reason::user_shutdown);
-  }
-  // A detached actor's thread lives until its last handle is gone.
-  d.registry = nullptr;
-  d.storage = nullptr;
-  d.sys.reset(); // waits for every actor to finish
+  d.stopped = true;
+  caf::scoped_actor self{*d.sys};
+  self->request(d.registry, std::chrono::seconds(4), shutdown_atom::value)
+    .receive([](bool) {},
+             [](caf::error& err) {
+               log_warn("shutdown incomplete: " + caf::to_string(err));
+             });
+  self->send_exit(d.registry, caf::exit_reason::user_shutdown);
+  self->send_exit(d.storage, caf::exit_reason::user_shutdown);
 }
 
 bool engine::ready() const {

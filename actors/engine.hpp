@@ -37,6 +37,8 @@ public:
   void start();
 
   // Graceful stop: ends streams, stores partial replies, stops actors.
+  // The destructor then tears the actor system down; destroy the engine
+  // only after every thread that called it has ended.
   void stop();
 
   // -- connections ----------------------------------------------------------

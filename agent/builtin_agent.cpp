@@ -53,25 +53,19 @@ std::string find_email(const std::string& text) {
 }
 
 std::string find_name(const std::string& text) {
-  // One or two words after a self-introduction, stopping at punctuation or
-  // at "and".
-  static const std::regex intro{
-    R"((?:my name is|my name's|call me|i am|i'm|this is|name:)\s+([A-Za-z][A-Za-z'-]*(?:\s+(?!and\b)[A-Za-z][A-Za-z'-]*)?))",
+  // "my name is alice" names someone whatever the case; after "I am" or
+  // "this is" only capitalised words do ("I am back", "I'm looking" don't).
+  // One or two words, stopping at punctuation or at "and".
+  static const std::regex explicit_intro{
+    R"((?:my name is|my name's|call me|name:)\s+([A-Za-z][A-Za-z'-]*(?:\s+(?!and\b)[A-Za-z][A-Za-z'-]*)?))",
     std::regex::icase};
+  static const std::regex casual_intro{
+    R"((?:\b[Ii] am|\b[Ii]'m|\b[Tt]his is)\s+([A-Z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]*)?))"};
   std::smatch m;
-  if (!std::regex_search(text, m, intro))
-    return {};
-  auto name = m.str(1);
-  // "I am interested" / "I'm looking" are not names.
-  static const char* not_names[] = {"interested", "looking", "trying",
-                                    "just",       "not",     "here",
-                                    "wondering",  "a",       "an",
-                                    "the",        "still",   "fine"};
-  auto first = lower(name.substr(0, name.find(' ')));
-  for (auto* x : not_names)
-    if (first == x)
-      return {};
-  return title_case(name);
+  if (std::regex_search(text, m, explicit_intro)
+      || std::regex_search(text, m, casual_intro))
+    return title_case(m.str(1));
+  return {};
 }
 
 std::vector<std::string> words_of(const std::string& text) {
@@ -150,13 +144,19 @@ std::string extract_profile(const std::string& text,
   return profile.dump();
 }
 
-turn_output builtin_agent::answer(const turn_input& in) const {
+turn_output visitor_extras(const turn_input& in) {
   turn_output out;
   out.conversation_data = extract_profile(in.user_text, in.conversation_data);
   auto profile = parse_object(out.conversation_data);
   out.needs_info = text_field(profile, "name").empty()
                    || text_field(profile, "email").empty();
   out.suggestions = suggest(profile);
+  return out;
+}
+
+turn_output builtin_agent::answer(const turn_input& in) const {
+  auto out = visitor_extras(in);
+  auto profile = parse_object(out.conversation_data);
   auto words = fit_words(words_of(compose(in.user_text, profile)), words_);
   // Each chunk is one word with its trailing space, as the document shows
   // ("word "); the last has none, so the chunks join to the full reply.

@@ -56,8 +56,13 @@ CAF_TEST(profile data is kept and merged across turns) {
 }
 
 CAF_TEST(phrases that are not names are not taken as names) {
-  auto data = json::parse(extract_profile("I am interested in a lease", "{}"));
-  CAF_CHECK(!data.contains("name"));
+  for (auto text : {"I am interested in a lease", "I am back after lunch",
+                    "i'm looking for help", "this is great"}) {
+    auto data = json::parse(extract_profile(text, "{}"));
+    CAF_CHECK(!data.contains("name"));
+  }
+  auto data = json::parse(extract_profile("Hi, I'm Carol Diaz.", "{}"));
+  CAF_CHECK_EQUAL(data["name"], "Carol Diaz");
 }
 
 CAF_TEST(hostile conversation data does not break the agent) {
