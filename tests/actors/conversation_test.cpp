@@ -152,7 +152,9 @@ CAF_TEST(the idle warning and the session end come at exactly their second) {
   wait(milliseconds(1));
   CAF_REQUIRE_EQUAL(r->frames.size(), before + 2);
   CAF_CHECK(starts_with(r->frames.back(), "session_end:No worries!"));
-  CAF_CHECK_EQUAL(db->find_session(s.id)->status, "ended");
+  auto ended = db->find_session(s.id);
+  CAF_REQUIRE(ended);
+  CAF_CHECK_EQUAL(ended->status, "ended");
   auto stored = db->messages(s.id);
   CAF_REQUIRE_EQUAL(stored.size(), 4u);
   CAF_CHECK_EQUAL(stored[2].kind, "idle_warning");
