@@ -40,11 +40,6 @@ int main(int argc, char** argv) {
   }
   auto& cfg = loaded.values;
   parley::set_log_level(cfg.log_level);
-  if (cfg.agent != "builtin") {
-    std::cerr << "parley: PARLEY_AGENT=" << cfg.agent
-              << " is not available in this build yet; use builtin\n";
-    return EXIT_FAILURE;
-  }
   parley::engine eng{cfg};
   try {
     eng.start();

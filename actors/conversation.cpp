@@ -201,7 +201,9 @@ void start_reply(self_ptr self, const conversation_deps& deps,
         auto& st = self->state;
         if (!st.reply || st.shutting_down)
           return;
-        st.reply->llm = self->spawn<caf::linked>(llm_actor, caf::actor{self}, deps.cfg);
+        st.reply->llm = self->spawn<caf::linked>(
+          llm_actor, caf::actor{self},
+          llm_deps{deps.cfg, deps.storage, deps.llm});
         self->send(st.reply->llm,
                    reply_request{st.reply->id, st.session.id, text,
                                  st.session.conversation_data});
@@ -272,6 +274,29 @@ void interrupt_reply(self_ptr self, const conversation_deps& deps, F then) {
                                "partial");
   st.reply.reset();
   store_message(self, deps, std::move(msg), [then](bool) mutable { then(); });
+}
+
+// The LLM failed (401, 429, 5xx, a broken stream...): the visitor sees the
+// error, and what streamed so far is stored as a partial reply, as when a
+// reply is interrupted.
+void on_failed(self_ptr self, const conversation_deps& deps,
+               reply_failed& x) {
+  auto& st = self->state;
+  if (!st.reply || x.reply_id != st.reply->id)
+    return;
+  st.reply->llm = nullptr; // it quits by itself after sending this
+  auto ev = error_event(st.session.id, std::move(x.error),
+                        std::move(x.error_type));
+  ev.message_id = st.reply->user_message_id;
+  ev.response_id = st.reply->id; // the partial reply's id
+  interrupt_reply(self, deps, [self, deps, ev] {
+    auto& st = self->state;
+    broadcast(self, ev);
+    st.session.last_activity_at = now_ms(self);
+    save_session_state(self, deps);
+    schedule_idle(self, deps);
+    maybe_release(self, deps);
+  });
 }
 
 // -- commands --------------------------------------------------------------------------
@@ -353,6 +378,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
     [=](const idle_tick& x) { on_idle_tick(self, deps, x.generation); },
     [=](reply_chunk& x) { on_chunk(self, x); },
     [=](reply_done& x) { on_done(self, deps, x); },
+    [=](reply_failed& x) { on_failed(self, deps, x); },
     [=](shutdown_atom) -> caf::result<bool> {
       self->state.shutting_down = true;
       auto rp = self->make_response_promise<bool>();

@@ -13,6 +13,10 @@
 
 namespace parley {
 
+namespace agent {
+class llm_client;
+} // namespace agent
+
 class connection_table;
 struct settings;
 
@@ -22,6 +26,9 @@ struct conversation_deps {
   caf::actor registry;
   connection_table* connections = nullptr;
   const settings* cfg = nullptr;
+  // The node's LLM client when PARLEY_AGENT names a real provider; null for
+  // the builtin agent.
+  std::shared_ptr<agent::llm_client> llm;
 };
 
 // A connection watching the conversation, resolved once at subscribe time.
@@ -56,7 +63,9 @@ struct conversation_state {
 //
 // Handles open_session, post_message, fetch_session (reply: session_view),
 // leave, shutdown_atom (reply: bool, after storing any partial reply),
-// quit_atom (from the registry), and its own idle_tick / reply_* messages.
+// quit_atom (from the registry), and its own idle_tick / reply_* messages
+// (reply_failed: an upstream LLM error, shown as an error frame; the partial
+// reply is stored).
 caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
                            storage::session_record session,
                            conversation_deps deps);

@@ -8,10 +8,12 @@
 
 #include "actors/clock.hpp"
 #include "actors/connections.hpp"
+#include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/uuid.hpp"
+#include "agent/llm_client.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
 #include "storage/store.hpp"
@@ -43,6 +45,7 @@ struct engine::impl {
   connection_table connections;
   caf::actor storage;
   caf::actor registry;
+  std::shared_ptr<agent::llm_client> llm; // null for the builtin agent
   std::atomic<bool> ready{false};
   bool stopped = false;
 
@@ -83,19 +86,26 @@ engine::~engine() {
   // CAF's logger, referenced by every thread that called into CAF, must go.
   d.sys->registry().await_running_count_equal(0);
   d.sys->clock().cancel_all();
+  // The curl loop's streams hold actor handles and its thread called into
+  // CAF: end both while the system lives.
+  if (d.llm)
+    d.llm->stop();
   d.registry = nullptr;
   d.storage = nullptr;
   d.sys.reset();
+  d.llm = nullptr;
 }
 
 void engine::start() {
   auto& d = *impl_;
   std::shared_ptr<storage::store> db = storage::open_store(d.cfg.database_url);
   db->migrate();
+  d.llm = make_llm_client(d.cfg); // before the actors that use it
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
   d.storage = d.sys->spawn<caf::detached>(storage_actor, db);
-  d.registry = d.sys->spawn(
-    registry, conversation_deps{d.storage, {}, &d.connections, &d.cfg});
+  d.registry = d.sys->spawn(registry, conversation_deps{d.storage, {},
+                                                        &d.connections,
+                                                        &d.cfg, d.llm});
   d.ready = true;
 }
 

@@ -1,27 +1,64 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "agent/builtin_agent.hpp"
 
 namespace parley {
 
+namespace agent {
+class llm_client;
+} // namespace agent
+
 struct settings;
+
+// What an LLM actor needs from its node. Converts from a bare settings
+// pointer (the builtin agent needs nothing else), so older call sites keep
+// compiling; with a client, replies come from the configured provider.
+struct llm_deps {
+  llm_deps(const settings* cfg = nullptr) : cfg(cfg) { // NOLINT: implicit
+    // nop
+  }
+  llm_deps(const settings* cfg, caf::actor storage,
+           std::shared_ptr<agent::llm_client> client)
+      : cfg(cfg), storage(std::move(storage)), client(std::move(client)) {
+    // nop
+  }
+
+  const settings* cfg;
+  caf::actor storage;                        // history; may be null
+  std::shared_ptr<agent::llm_client> client; // null: the builtin agent
+};
 
 struct llm_state {
   std::string reply_id;
   agent::turn_output out;
-  std::size_t next = 0; // the next chunk to send
+  std::size_t next = 0; // the next chunk to send (builtin)
   static inline const char* name = "parley.llm";
 };
 
 // Streams one reply: on a reply_request it sends the conversation
-// reply_chunk messages, paced by settings.stream_delay_ms, then reply_done,
-// and quits. The conversation stops it early with an exit message.
+// reply_chunk messages, then reply_done (or reply_failed when a real
+// provider fails), and quits. The conversation stops it early with an exit
+// message, which also aborts the upstream request.
+//
+//   conversation --reply_request--> llm actor --start/cancel--> llm_client
+//        ^                            |     ^                  (curl loop
+//        +--reply_chunk/done/failed---+     +---anon_send------  thread)
+//                                  reply_chunk, reply_done, reply_failed
+//
+// Builtin: the chunks are paced by settings.stream_delay_ms.
 caf::behavior llm_actor(caf::stateful_actor<llm_state>* self,
-                        caf::actor conversation, const settings* cfg);
+                        caf::actor conversation, llm_deps deps);
+
+// The node's LLM client for settings.agent, or null for "builtin". Reads
+// PARLEY_LLM_SYSTEM_PROMPT_FILE; throws std::runtime_error with a one-line
+// reason when it cannot. Call stop() on it before the actor system goes.
+std::shared_ptr<agent::llm_client> make_llm_client(const settings& cfg);
 
 } // namespace parley

@@ -85,6 +85,15 @@ struct reply_done {
   std::vector<std::string> suggestions;
 };
 
+// The reply failed upstream (LLM errors): `error` is a text for people,
+// `error_type` the error frame's metadata.error_type ("llm_auth", ...). The
+// conversation stores what streamed so far as a partial reply.
+struct reply_failed {
+  std::string reply_id;
+  std::string error;
+  std::string error_type;
+};
+
 // -- storage actor ----------------------------------------------------------------
 
 struct save_session {
@@ -150,6 +159,7 @@ PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
 PARLEY_INSPECT(reply_chunk, x.reply_id, x.text)
 PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,
                x.suggestions)
+PARLEY_INSPECT(reply_failed, x.reply_id, x.error, x.error_type)
 PARLEY_INSPECT(save_session, x.session, x.create)
 PARLEY_INSPECT(save_message, x.message)
 PARLEY_INSPECT(load_session, x.session_id)
@@ -183,4 +193,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_ATOM(parley, parley, next_atom, "next")
   CAF_ADD_ATOM(parley, parley, quit_atom, "quit")
   CAF_ADD_ATOM(parley, parley, shutdown_atom, "shutdown")
+  CAF_ADD_TYPE_ID(parley, (parley::reply_failed))
 CAF_END_TYPE_ID_BLOCK(parley)

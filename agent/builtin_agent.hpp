@@ -36,6 +36,11 @@ private:
   int words_;
 };
 
+// Everything of a visitor-chat turn but the reply text: the updated
+// profile, needs_info and suggestions. Real providers write the text and
+// use this for the rest, so the visitor chat works the same with any agent.
+turn_output visitor_extras(const turn_input& in);
+
 // Profile extraction, exposed for tests: returns the updated JSON object text.
 std::string extract_profile(const std::string& text,
                             const std::string& conversation_data);

@@ -21,6 +21,17 @@ struct settings {
   std::string llm_base_url;
   std::string llm_api_key; // never logged
   std::string llm_model;
+  // Real providers (PARLEY_AGENT openai / anthropic) only:
+  std::string llm_system_prompt;      // empty: agent::default_system_prompt
+  std::string llm_system_prompt_file; // beats llm_system_prompt when set
+  int llm_max_tokens = 0;             // 0: the provider's default
+  int llm_history_chars = 24000;      // past messages sent, newest first
+  int llm_connect_timeout_ms = 10000;
+  int llm_first_token_timeout_ms = 60000;
+  int llm_idle_timeout_ms = 30000; // silence mid-stream
+  int llm_max_retries = 2;         // only before the first token
+  int llm_retry_base_ms = 500;     // exponential backoff: base, 2x, 4x...
+  int llm_retry_max_ms = 30000;    // longest wait, Retry-After included
   int stream_delay_ms = 20;
   int builtin_words = 0;
   std::string knowledge_dir;

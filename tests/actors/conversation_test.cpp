@@ -58,7 +58,8 @@ struct fixture : test_coordinator_fixture<test_config> {
     db = storage::open_store("sqlite::memory:");
     db->migrate();
     storage = sys.spawn(storage_actor, db);
-    reg = sys.spawn(registry, conversation_deps{storage, {}, &conns, &cfg});
+    reg = sys.spawn(registry,
+                    conversation_deps{storage, {}, &conns, &cfg, nullptr});
     sched.run();
   }
 
