@@ -16,6 +16,7 @@
 #include "agent/llm_client.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
+#include "storage/health.hpp"
 #include "storage/store.hpp"
 
 namespace parley {
@@ -45,6 +46,9 @@ struct engine::impl {
   connection_table connections;
   caf::actor storage;
   caf::actor registry;
+  // Written by the storage lanes, read by /healthz on network threads.
+  std::shared_ptr<storage::health> db_health
+    = std::make_shared<storage::health>();
   std::shared_ptr<agent::llm_client> llm; // null for the builtin agent
   std::atomic<bool> ready{false};
   bool stopped = false;
@@ -102,7 +106,14 @@ void engine::start() {
   db->migrate();
   d.llm = make_llm_client(d.cfg); // before the actors that use it
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
-  d.storage = d.sys->spawn<caf::detached>(storage_actor, db);
+  storage_options opts{db};
+  opts.connect = [url = d.cfg.database_url] {
+    return std::shared_ptr<storage::store>{storage::open_store(url)};
+  };
+  opts.health = d.db_health;
+  // Without traffic, an outage still shows on /healthz within a second.
+  opts.probe_interval = std::chrono::seconds(1);
+  d.storage = spawn_storage(*d.sys, std::move(opts));
   d.registry = d.sys->spawn(registry, conversation_deps{d.storage, {},
                                                         &d.connections,
                                                         &d.cfg, d.llm});
@@ -127,6 +138,10 @@ void engine::stop() {
 
 bool engine::ready() const {
   return impl_->ready;
+}
+
+std::string engine::degraded() const {
+  return impl_->db_health->get().reason;
 }
 
 std::uint64_t engine::attach(std::weak_ptr<sink> out, encoder enc) {

@@ -71,6 +71,10 @@ public:
   // True once storage is open and the actors run.
   bool ready() const;
 
+  // Why the engine cannot serve everything right now (the database does not
+  // answer), empty when it can. Never blocks.
+  std::string degraded() const;
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 
 #include <caf/fwd.hpp>
@@ -7,15 +10,73 @@
 namespace parley {
 
 namespace storage {
+class health;
 class store;
 } // namespace storage
 
-// Owns the database. Speaks save_session, save_message (reply: bool),
-// load_session (reply: session_lookup) and load_messages (reply:
-// message_list); a failing call answers with an error instead.
-// The engine spawns it detached, so blocking I/O never runs on CAF's
-// scheduler threads; tests spawn it scheduled, for determinism.
-caf::behavior storage_actor(caf::event_based_actor* self,
-                            std::shared_ptr<storage::store> db);
+// How the storage actor batches, waits and retries.
+struct storage_options {
+  // Implicit, so that spawn(storage_actor, db) takes the defaults.
+  storage_options(std::shared_ptr<storage::store> db); // NOLINT
+
+  std::shared_ptr<storage::store> db;
+
+  // Opens another connection to the same database, for more lanes (see
+  // spawn_storage); without it there is one lane, on `db`.
+  std::function<std::shared_ptr<storage::store>()> connect;
+
+  // Lanes writing in parallel; 0: as many as db->write_parallelism().
+  std::size_t lanes = 0;
+
+  // Lanes run on threads of their own (tests turn it off, for
+  // determinism).
+  bool detached = true;
+
+  // Where /healthz reads whether the database answers.
+  std::shared_ptr<storage::health> health;
+
+  // Which lane this is, for `health`.
+  std::size_t lane = 0;
+
+  // Writes per transaction.
+  std::size_t max_batch = 1000;
+
+  // While the database is down, writes wait for it, at most this many and
+  // this long each; beyond that they fail at once or when their time is up.
+  std::size_t max_waiting = 10000;
+  std::chrono::milliseconds max_wait{5000};
+
+  // Reconnect attempts: at once, then after min_backoff, doubling up to
+  // max_backoff.
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+
+  // How often an idle actor checks that the database still answers, so
+  // that /healthz notices an outage without traffic; zero turns it off
+  // (tests: the test scheduler would fire the timer forever).
+  std::chrono::milliseconds probe_interval{0};
+};
+
+// One lane: owns a connection. Speaks save_session, save_message (reply: bool, once
+// the write is committed), load_session (reply: session_lookup) and
+// load_messages (reply: message_list); a failing call answers with an error
+// instead.
+//
+// Group commit: writes queue up while the actor works through its mailbox,
+// then go to the database in one transaction. A read first commits the
+// queued writes, so it sees every write sent before it.
+//
+// Spawned detached, blocking I/O never runs on CAF's scheduler threads;
+// tests spawn it scheduled, for determinism.
+caf::behavior storage_actor(caf::event_based_actor* self, storage_options opts);
+
+// Spawns the storage service and returns the actor to send requests to:
+// `lanes` storage actors, each on a connection of its own, behind a router
+// (on the scheduler: it only forwards) that sends every request to the lane
+// of its session. A session's writes and reads thus stay in order, and
+// sessions on different lanes commit in parallel. With one lane, that lane
+// itself. Stopping the returned actor stops the lanes, after they commit
+// what they queued.
+caf::actor spawn_storage(caf::actor_system& sys, storage_options opts);
 
 } // namespace parley

@@ -168,12 +168,21 @@ void handle_request(engine& eng, const settings& cfg, http_request&& req,
   switch (call.what) {
     case rest_call::action::respond:
       return send(std::move(call.response));
-    case rest_call::action::health:
-      if (eng.ready())
-        return send(
-          json_response(200, R"({"status":"ok"})", version, keep_alive));
+    case rest_call::action::health: {
+      if (!eng.ready())
+        return send(json_response(503, R"({"status":"starting"})", version,
+                                  keep_alive));
+      auto why = eng.degraded();
+      if (!why.empty())
+        return send(json_response(503,
+                                  nlohmann::json{{"status", "degraded"},
+                                                 {"reason", why}}
+                                    .dump(-1, ' ', false,
+                                          nlohmann::json::error_handler_t::replace),
+                                  version, keep_alive));
       return send(
-        json_response(503, R"({"status":"starting"})", version, keep_alive));
+        json_response(200, R"({"status":"ok"})", version, keep_alive));
+    }
     case rest_call::action::create_session:
       return eng.create_session(
         std::move(call.visitor_id), std::move(call.conversation_data),

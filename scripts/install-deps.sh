@@ -2,7 +2,8 @@
 # Installs what building parley needs on Debian bookworm, skipping what is already
 # there (so it is quick, and needs no root, on a machine that is set up).
 #   scripts/install-deps.sh          system packages for building and serving
-#   scripts/install-deps.sh --tests  also node/npm and the integration tests' npm packages
+#   scripts/install-deps.sh --tests  also node/npm, the integration tests' npm packages
+#                                    and a PostgreSQL server for the database tests
 # Shared by .ci/run and the README's commands (scripts/serve.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ packages=(
 # carry node 20) is kept, not replaced by the distribution's older one.
 if (( with_tests )) && ! command -v node >/dev/null 2>&1; then
   packages+=(nodejs npm)
+fi
+# The PostgreSQL tests start a throwaway server of their own (scripts/pg-test-env.sh).
+if (( with_tests )); then
+  packages+=(postgresql-15)
 fi
 
 missing=()

@@ -1,5 +1,8 @@
 #include "storage/migrations.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace parley::storage {
 
 const std::vector<migration>& sqlite_migrations() {
@@ -29,6 +32,57 @@ CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
 )sql"},
   };
   return all;
+}
+
+const std::vector<migration>& postgresql_migrations() {
+  // Version 1 is SQLite's version 1 in PostgreSQL's types. seq is global
+  // rather than per session: it only has to order a session's messages by
+  // insertion, and an identity needs no max() per insert, so a whole batch
+  // of messages goes in with one statement. Ids compare bytewise (COLLATE
+  // "C"): they are only ever matched, never sorted, and the database's
+  // default collation would make every index lookup slower.
+  static const std::vector<migration> all{
+      {1, R"sql(
+CREATE TABLE sessions (
+  id                TEXT COLLATE "C" PRIMARY KEY,
+  visitor_id        TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  created_at        BIGINT NOT NULL,
+  expires_at        BIGINT NOT NULL,
+  last_activity_at  BIGINT NOT NULL,
+  warning_sent      BOOLEAN NOT NULL DEFAULT false,
+  conversation_data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE messages (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id),
+  seq        BIGINT GENERATED ALWAYS AS IDENTITY, -- insertion order
+  role       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  content    TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
+)sql"},
+  };
+  return all;
+}
+
+std::vector<const migration*>
+pending_migrations(const std::vector<migration>& all, std::int64_t current,
+                   std::string_view backend) {
+  auto newest = all.empty() ? 0 : all.back().version;
+  if (current > newest)
+    throw std::runtime_error(
+        std::string{backend} + ": migrating failed: the database has schema "
+        + "version " + std::to_string(current) + " but this build knows only "
+        + "up to " + std::to_string(newest));
+  std::vector<const migration*> result;
+  for (auto& m : all)
+    if (m.version > current)
+      result.push_back(&m);
+  return result;
 }
 
 } // namespace parley::storage

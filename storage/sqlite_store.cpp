@@ -102,7 +102,6 @@ std::int64_t sqlite_store::schema_version() {
 }
 
 void sqlite_store::migrate() {
-  auto& all = sqlite_migrations();
   // IMMEDIATE takes the write lock before reading the version, so of two
   // processes starting at once the second waits, then sees it applied.
   exec("BEGIN IMMEDIATE", "starting the migration transaction");
@@ -110,22 +109,14 @@ void sqlite_store::migrate() {
     exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
          "creating schema_migrations");
-    auto current = schema_version();
-    auto newest = all.empty() ? 0 : all.back().version;
-    if (current > newest)
-      throw std::runtime_error(
-          "sqlite: migrating failed: the database has schema version "
-          + std::to_string(current) + " but this build knows only up to "
-          + std::to_string(newest));
-    for (auto& m : all) {
-      if (m.version <= current)
-        continue;
-      exec(m.sql, "applying migration " + std::to_string(m.version));
+    for (auto* m : pending_migrations(sqlite_migrations(), schema_version(),
+                                      "sqlite")) {
+      exec(m->sql, "applying migration " + std::to_string(m->version));
       auto& record = cached("INSERT INTO schema_migrations "
                             "(version, applied_at) VALUES (?1, ?2)",
                             "recording a migration");
       statement_scope scope{record};
-      record.bind(1, m.version);
+      record.bind(1, m->version);
       record.bind(2, now_ms());
       record.run();
     }
@@ -138,9 +129,34 @@ void sqlite_store::migrate() {
   }
 }
 
+void sqlite_store::ping() {
+  // nop
+}
+
+// -- writes -------------------------------------------------------------------
+
+void sqlite_store::do_write_batch(const std::vector<write_op>& ops) {
+  auto plan = plan_batch(ops);
+  // IMMEDIATE: take the write lock now (waiting for it up to the busy
+  // timeout) rather than fail halfway when upgrading a read lock.
+  exec("BEGIN IMMEDIATE", "starting a write transaction");
+  try {
+    for (auto* x : plan.new_sessions)
+      insert_session_row(*x);
+    for (auto* x : plan.new_messages)
+      insert_message_row(*x);
+    for (auto* x : plan.session_updates)
+      update_session_row(*x);
+    exec("COMMIT", "committing writes");
+  } catch (...) {
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
 // -- sessions -----------------------------------------------------------------
 
-void sqlite_store::insert_session(const session_record& x) {
+void sqlite_store::insert_session_row(const session_record& x) {
   auto& st = cached("INSERT INTO sessions (id, visitor_id, status, "
                     "created_at, expires_at, last_activity_at, warning_sent, "
                     "conversation_data) "
@@ -159,7 +175,7 @@ void sqlite_store::insert_session(const session_record& x) {
 }
 
 std::optional<session_record>
-sqlite_store::find_session(const std::string& id) {
+sqlite_store::do_find_session(const std::string& id) {
   auto& st = cached("SELECT id, visitor_id, status, created_at, expires_at, "
                     "last_activity_at, warning_sent, conversation_data "
                     "FROM sessions WHERE id = ?1",
@@ -180,7 +196,7 @@ sqlite_store::find_session(const std::string& id) {
   return x;
 }
 
-void sqlite_store::update_session(const session_record& x) {
+void sqlite_store::update_session_row(const session_record& x) {
   auto& st = cached("UPDATE sessions SET status = ?2, "
                     "last_activity_at = ?3, warning_sent = ?4, "
                     "conversation_data = ?5 WHERE id = ?1",
@@ -200,7 +216,7 @@ void sqlite_store::update_session(const session_record& x) {
 
 // -- messages -----------------------------------------------------------------
 
-void sqlite_store::insert_message(const message_record& x) {
+void sqlite_store::insert_message_row(const message_record& x) {
   // seq numbers a session's messages in insertion order, which breaks ties
   // between equal created_at values.
   auto& st = cached("INSERT INTO messages (id, session_id, seq, role, kind, "
@@ -221,7 +237,7 @@ void sqlite_store::insert_message(const message_record& x) {
 }
 
 std::vector<message_record>
-sqlite_store::messages(const std::string& session_id) {
+sqlite_store::do_messages(const std::string& session_id) {
   auto& st = cached("SELECT id, session_id, role, kind, content, state, "
                     "created_at FROM messages WHERE session_id = ?1 "
                     "ORDER BY created_at, seq",

@@ -23,16 +23,15 @@ public:
   ~sqlite_store() override;
 
   void migrate() override;
+  std::int64_t schema_version() override;
+  // A local file is always there.
+  void ping() override;
 
-  void insert_session(const session_record& x) override;
-  std::optional<session_record> find_session(const std::string& id) override;
-  void update_session(const session_record& x) override;
-
-  void insert_message(const message_record& x) override;
-  std::vector<message_record> messages(const std::string& session_id) override;
-
-  // The newest applied migration, 0 for a database never migrated.
-  std::int64_t schema_version();
+protected:
+  void do_write_batch(const std::vector<write_op>& ops) override;
+  std::optional<session_record> do_find_session(const std::string& id) override;
+  std::vector<message_record>
+  do_messages(const std::string& session_id) override;
 
 private:
   struct closer {
@@ -40,6 +39,10 @@ private:
   };
 
   void enable_wal();
+
+  void insert_session_row(const session_record& x);
+  void update_session_row(const session_record& x);
+  void insert_message_row(const message_record& x);
 
   // Runs SQL without parameters (pragmas, DDL, transaction control).
   void exec(const char* sql, std::string_view what);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "storage/pg_store.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace parley::storage {
@@ -17,8 +18,7 @@ bool starts_with(std::string_view x, std::string_view prefix) {
 
 std::unique_ptr<store> open_store(const std::string& url) {
   if (starts_with(url, "postgresql://") || starts_with(url, "postgres://"))
-    throw std::runtime_error(
-        "PostgreSQL storage is not available in this build yet");
+    return std::make_unique<pg_store>(url);
   if (starts_with(url, "sqlite:")) {
     // sqlite:PATH, sqlite://PATH (so sqlite:///abs/path is absolute), and
     // sqlite::memory: or sqlite://:memory: for an in-memory database.

@@ -390,11 +390,10 @@ CAF_TEST(sql injection text is stored verbatim) {
   CAF_CHECK(!db.find_session("' OR '1'='1").has_value());
 }
 
-CAF_TEST(unicode and nul bytes round trip) {
+CAF_TEST(unicode round trips and nul bytes are refused) {
   sqlite_store db{file()};
   db.migrate();
   std::string text = "héllo 👋 世界 \u200b مرحبا ";
-  text += std::string("a\0b", 3);
   auto s = make_session("s-ü");
   s.conversation_data = R"({"name":"Zoë 🎉"})";
   db.insert_session(s);
@@ -405,8 +404,14 @@ CAF_TEST(unicode and nul bytes round trip) {
   auto xs = db.messages("s-ü");
   CAF_REQUIRE_EQUAL(xs.size(), 1u);
   CAF_CHECK_EQUAL(xs[0].content, text);
-  CAF_CHECK_EQUAL(xs[0].content.size(), text.size());
   CAF_CHECK_EQUAL(xs[0].id, "m-ß");
+  // PostgreSQL's text cannot hold NUL, so neither backend takes it.
+  auto e = error_of([&] {
+    db.insert_message(make_message("m2", "s-ü", 2, std::string("a\0b", 3)));
+  });
+  CAF_CHECK_EQUAL(e, "invalid message: content contains a NUL character "
+                     "(byte 1)");
+  CAF_CHECK_EQUAL(db.messages("s-ü").size(), 1u);
 }
 
 CAF_TEST(data survives reopening the file) {
@@ -449,11 +454,10 @@ CAF_TEST(memory stores are private) {
   CAF_CHECK(!b->find_session("s1").has_value());
 }
 
-CAF_TEST(postgres urls are not available yet) {
-  CAF_CHECK_EQUAL(error_of([] { open_store("postgresql://u:p@h:5432/db"); }),
-                  "PostgreSQL storage is not available in this build yet");
-  CAF_CHECK_EQUAL(error_of([] { open_store("postgres://h/db"); }),
-                  "PostgreSQL storage is not available in this build yet");
+CAF_TEST(postgres urls open a postgresql store without connecting) {
+  // Connecting waits for the first use, so a bad address is no error yet.
+  for (auto url : {"postgresql://u:p@127.0.0.1:1/db", "postgres://h/db"})
+    CAF_CHECK(open_store(url) != nullptr);
 }
 
 CAF_TEST(other urls are errors that hide the rest of the url) {

@@ -1,5 +1,5 @@
 // Starts the real parley binary for one test: free loopback port, fresh temp dir with
-// its own SQLite database, environment cleaned of the developer's PARLEY_* settings.
+// its own SQLite database (or PARLEY_TEST_DATABASE_URL's PostgreSQL), environment cleaned of the developer's PARLEY_* settings.
 import { spawn } from 'node:child_process';
 import { after } from 'node:test';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -101,7 +101,8 @@ export class ParleyServer {
       ...BASE_ENV,
       PARLEY_HOST: '127.0.0.1',
       PARLEY_PORT: String(this.port),
-      PARLEY_DATABASE_URL: `sqlite:${this.dbPath}`,
+      // ctest's *.postgresql runs point every server at a throwaway PostgreSQL.
+      PARLEY_DATABASE_URL: process.env.PARLEY_TEST_DATABASE_URL || `sqlite:${this.dbPath}`,
       ...this.extraEnv,
     };
   }

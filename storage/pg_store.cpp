@@ -1,0 +1,253 @@
+#include "storage/pg_store.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <pqxx/tablewriter>
+
+#include "storage/migrations.hpp"
+#include "storage/pg_array.hpp"
+#include "storage/pg_connection.hpp"
+#include "storage/pg_copy.hpp"
+
+namespace parley::storage {
+
+namespace {
+
+// Any fixed key works as long as every parley process uses the same one:
+// "parley" in ASCII, then the lock's purpose (1: migrations).
+constexpr const char* lock_migrations
+  = "SELECT pg_advisory_xact_lock(x'7061726c65790001'::bigint)";
+
+pg_connection::statement_list statements() {
+  return {
+    {"insert_sessions",
+     "INSERT INTO sessions (id, visitor_id, status, created_at, expires_at, "
+     "last_activity_at, warning_sent, conversation_data) "
+     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+     "$5::bigint[], $6::bigint[], $7::boolean[], $8::text[])"},
+    // WITH ORDINALITY and ORDER BY: seq follows the batch order.
+    {"insert_messages",
+     "INSERT INTO messages (id, session_id, role, kind, content, state, "
+     "created_at) "
+     "SELECT id, session_id, role, kind, content, state, created_at "
+     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+     "$5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY "
+     "AS m(id, session_id, role, kind, content, state, created_at, n) "
+     "ORDER BY n"},
+    // plan_batch() leaves one update per session: a session matched twice
+    // in one UPDATE would get an arbitrary one of them.
+    {"update_sessions",
+     "UPDATE sessions AS s SET status = u.status, "
+     "last_activity_at = u.last_activity_at, warning_sent = u.warning_sent, "
+     "conversation_data = u.conversation_data "
+     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[], "
+     "$5::text[]) AS u(id, status, last_activity_at, warning_sent, "
+     "conversation_data) WHERE s.id = u.id"},
+    {"find_session",
+     "SELECT id, visitor_id, status, created_at, expires_at, "
+     "last_activity_at, warning_sent, conversation_data "
+     "FROM sessions WHERE id = $1"},
+    {"messages",
+     "SELECT id, session_id, role, kind, content, state, created_at "
+     "FROM messages WHERE session_id = $1 ORDER BY created_at, seq"},
+  };
+}
+
+// What a failed batch says it was doing, like the SQLite backend's messages
+// for single writes.
+const char* describe(const batch_plan& plan) {
+  auto kinds = !plan.new_sessions.empty() + !plan.new_messages.empty()
+               + !plan.session_updates.empty();
+  if (kinds > 1)
+    return "writing a batch";
+  if (!plan.new_sessions.empty())
+    return plan.new_sessions.size() == 1 ? "inserting a session"
+                                         : "inserting sessions";
+  if (!plan.new_messages.empty())
+    return plan.new_messages.size() == 1 ? "inserting a message"
+                                         : "inserting messages";
+  return plan.session_updates.size() == 1 ? "updating a session"
+                                          : "updating sessions";
+}
+
+std::int64_t read_version(pqxx::transaction_base& tx) {
+  auto exists = tx.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists[0][0].as<bool>())
+    return 0;
+  auto newest = tx.exec("SELECT coalesce(max(version), 0) "
+                        "FROM schema_migrations");
+  return newest[0][0].as<std::int64_t>();
+}
+
+std::string text(const pqxx::field& x) {
+  return std::string{x.c_str(), x.size()};
+}
+
+using sessions = std::vector<const session_record*>;
+using messages = std::vector<const message_record*>;
+
+void insert_sessions(pqxx::work& tx, const sessions& xs) {
+  using x = session_record;
+  tx.exec_prepared(
+    "insert_sessions", pg_array(xs, [](const x& r) -> auto& { return r.id; }),
+    pg_array(xs, [](const x& r) -> auto& { return r.visitor_id; }),
+    pg_array(xs, [](const x& r) -> auto& { return r.status; }),
+    pg_array(xs, [](const x& r) { return r.created_at; }),
+    pg_array(xs, [](const x& r) { return r.expires_at; }),
+    pg_array(xs, [](const x& r) { return r.last_activity_at; }),
+    pg_array(xs, [](const x& r) { return r.warning_sent; }),
+    pg_array(xs, [](const x& r) -> auto& { return r.conversation_data; }));
+}
+
+// Messages, the bulk of all writes, go by COPY: cheaper for the server than
+// INSERT, and rows keep their order, so seq follows the batch.
+void insert_messages(pqxx::work& tx, const messages& xs) {
+  static const std::vector<std::string> columns{
+    "id", "session_id", "role", "kind", "content", "state", "created_at"};
+  std::string lines;
+  for (auto* x : xs) {
+    if (!lines.empty())
+      lines += '\n';
+    for (auto* field : {&x->id, &x->session_id, &x->role, &x->kind,
+                        &x->content, &x->state}) {
+      append_copy_field(lines, *field);
+      lines += '\t';
+    }
+    append_copy_field(lines, x->created_at);
+  }
+  // tablewriter is deprecated for its own escaping, which we do not use;
+  // stream_to, its successor, escapes UTF-8 wrongly in libpqxx 6.4.
+#include <pqxx/internal/ignore-deprecated-pre.hxx>
+  pqxx::tablewriter copy{tx, "messages", columns.begin(), columns.end()};
+#include <pqxx/internal/ignore-deprecated-post.hxx>
+  copy.write_raw_line(lines); // all rows at once; it adds the last newline
+  copy.complete();
+}
+
+void update_sessions(pqxx::work& tx, const sessions& xs) {
+  using x = session_record;
+  auto result = tx.exec_prepared(
+    "update_sessions", pg_array(xs, [](const x& r) -> auto& { return r.id; }),
+    pg_array(xs, [](const x& r) -> auto& { return r.status; }),
+    pg_array(xs, [](const x& r) { return r.last_activity_at; }),
+    pg_array(xs, [](const x& r) { return r.warning_sent; }),
+    pg_array(xs, [](const x& r) -> auto& { return r.conversation_data; }));
+  // An update that matches nothing is a caller bug: say so, do not drop it.
+  if (result.affected_rows() != xs.size())
+    throw std::runtime_error("postgresql: updating a session failed: no "
+                             "session with that id");
+}
+
+} // namespace
+
+pg_store::pg_store(const std::string& url)
+  : conn_(std::make_unique<pg_connection>(url, statements())) {
+  // nop
+}
+
+pg_store::~pg_store() = default;
+
+// -- schema -------------------------------------------------------------------
+
+std::int64_t pg_store::schema_version() {
+  return conn_->run("reading the schema version", [](pqxx::connection& c) {
+    pqxx::read_transaction tx{c};
+    return read_version(tx);
+  });
+}
+
+void pg_store::migrate() {
+  conn_->run("migrating", [](pqxx::connection& c) {
+    pqxx::work tx{c};
+    // Held until commit: a second process starting at once waits here, then
+    // finds the schema current.
+    tx.exec(lock_migrations);
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+    for (auto* m : pending_migrations(postgresql_migrations(),
+                                      read_version(tx), "postgresql")) {
+      tx.exec(m->sql);
+      tx.exec_params("INSERT INTO schema_migrations (version, applied_at) "
+                     "VALUES ($1, (extract(epoch FROM clock_timestamp()) "
+                     "* 1000)::bigint)",
+                     m->version);
+    }
+    tx.commit();
+  });
+}
+
+void pg_store::ping() {
+  conn_->run("checking the connection", [](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    tx.exec("SELECT 1");
+  });
+}
+
+std::size_t pg_store::write_parallelism() const {
+  auto cores = std::thread::hardware_concurrency();
+  return std::clamp<std::size_t>(cores, 2, 8);
+}
+
+// -- writes -------------------------------------------------------------------
+
+void pg_store::do_write_batch(const std::vector<write_op>& ops) {
+  auto plan = plan_batch(ops);
+  conn_->run(describe(plan), [&plan](pqxx::connection& c) {
+    pqxx::work tx{c};
+    if (!plan.new_sessions.empty())
+      insert_sessions(tx, plan.new_sessions);
+    if (!plan.new_messages.empty())
+      insert_messages(tx, plan.new_messages);
+    if (!plan.session_updates.empty())
+      update_sessions(tx, plan.session_updates);
+    tx.commit();
+  });
+}
+
+// -- reads --------------------------------------------------------------------
+
+std::optional<session_record>
+pg_store::do_find_session(const std::string& id) {
+  return conn_->run("finding a session", [&id](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    auto r = tx.exec_prepared("find_session", id);
+    if (r.empty())
+      return std::optional<session_record>{};
+    auto row = r[0];
+    session_record x;
+    x.id = text(row[0]);
+    x.visitor_id = text(row[1]);
+    x.status = text(row[2]);
+    x.created_at = row[3].as<std::int64_t>();
+    x.expires_at = row[4].as<std::int64_t>();
+    x.last_activity_at = row[5].as<std::int64_t>();
+    x.warning_sent = row[6].as<bool>();
+    x.conversation_data = text(row[7]);
+    return std::optional<session_record>{std::move(x)};
+  });
+}
+
+std::vector<message_record>
+pg_store::do_messages(const std::string& session_id) {
+  return conn_->run("reading messages", [&session_id](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    auto r = tx.exec_prepared("messages", session_id);
+    std::vector<message_record> result;
+    result.reserve(r.size());
+    for (auto row : r) {
+      message_record x;
+      x.id = text(row[0]);
+      x.session_id = text(row[1]);
+      x.role = text(row[2]);
+      x.kind = text(row[3]);
+      x.content = text(row[4]);
+      x.state = text(row[5]);
+      x.created_at = row[6].as<std::int64_t>();
+      result.push_back(std::move(x));
+    }
+    return result;
+  });
+}
+
+} // namespace parley::storage
