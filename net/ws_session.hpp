@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "actors/event.hpp"
@@ -63,7 +63,9 @@ private:
   void on_close(beast::error_code ec);
 
   // No permessage-deflate: `false` compiles it out (and its state).
-  websocket::stream<beast::basic_stream<tcp, executor_type>, false> ws_;
+  // On the bare socket: the websocket stream has a timer of its own, and
+  // basic_stream would add an impl with three more (~470 bytes a session).
+  websocket::stream<socket_type, false> ws_;
   beast::flat_buffer buffer_;
   std::vector<frame_ptr> queue_; // queue_[head_] is being written
   std::size_t head_ = 0;
