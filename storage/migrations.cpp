@@ -30,6 +30,20 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
 )sql"},
+      {3, R"sql(
+CREATE TABLE knowledge_sources (
+  id      TEXT PRIMARY KEY,
+  title   TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE TABLE message_knowledge (
+  message_id   TEXT NOT NULL REFERENCES messages(id),
+  knowledge_id TEXT NOT NULL REFERENCES knowledge_sources(id),
+  position     INTEGER NOT NULL, -- the order the message cites them in
+  PRIMARY KEY (message_id, knowledge_id)
+);
+CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
+)sql"},
   };
   return all;
 }
@@ -64,6 +78,20 @@ CREATE TABLE messages (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
+)sql"},
+      {3, R"sql(
+CREATE TABLE knowledge_sources (
+  id      TEXT COLLATE "C" PRIMARY KEY,
+  title   TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE TABLE message_knowledge (
+  message_id   TEXT COLLATE "C" NOT NULL REFERENCES messages(id),
+  knowledge_id TEXT COLLATE "C" NOT NULL REFERENCES knowledge_sources(id),
+  position     INTEGER NOT NULL, -- the order the message cites them in
+  PRIMARY KEY (message_id, knowledge_id)
+);
+CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
 )sql"},
   };
   return all;

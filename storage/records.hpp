@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace parley::storage {
 
@@ -18,6 +19,15 @@ struct session_record {
   std::string conversation_data = "{}"; // a JSON object, stored as text
 };
 
+// A knowledge passage a reply cites (seed 001's Knowledge): a source
+// {id, title, content} with a short snippet as content. Rows never change:
+// an id names one version of a passage.
+struct knowledge_record {
+  std::string id;
+  std::string title;
+  std::string content;
+};
+
 // One stored message of a conversation.
 struct message_record {
   std::string id;         // UUID
@@ -27,6 +37,9 @@ struct message_record {
   std::string content;
   std::string state; // "complete" or "partial" (interrupted reply)
   std::int64_t created_at = 0;
+  // What the message cites, in order; written and read with it (a
+  // many-to-many link, as seed 001's AiChatRoomMessageKnowledge).
+  std::vector<knowledge_record> sources;
 };
 
 } // namespace parley::storage

@@ -102,6 +102,10 @@ void check_text(const message_record& x) {
                            {"kind", &x.kind},
                            {"content", &x.content},
                            {"state", &x.state}});
+  for (auto& k : x.sources)
+    check_fields("source", {{"id", &k.id},
+                            {"title", &k.title},
+                            {"content", &k.content}});
 }
 
 } // namespace parley::storage
