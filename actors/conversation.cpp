@@ -134,10 +134,10 @@ storage::message_record assistant_message(self_ptr self, std::string id,
                                           std::string kind,
                                           std::string content,
                                           std::string state = "complete") {
-  return storage::message_record{std::move(id),      self->state.session.id,
+  return storage::text_message(std::move(id),      self->state.session.id,
                                  "assistant",        std::move(kind),
                                  std::move(content), std::move(state),
-                                 now_ms(self)};
+                                 now_ms(self));
 }
 
 void on_idle_tick(self_ptr self, const conversation_deps& deps,
@@ -186,13 +186,13 @@ void start_reply(self_ptr self, const conversation_deps& deps,
   st.reply->id = make_uuid();
   st.session.last_activity_at = now_ms(self);
   st.session.warning_sent = false;
-  storage::message_record msg{st.reply->user_message_id,
+  auto msg = storage::text_message(st.reply->user_message_id,
                               st.session.id,
                               "user",
                               "message",
                               text,
                               "complete",
-                              st.session.last_activity_at};
+                              st.session.last_activity_at);
   save_session_state(self, deps);
   // The user message is stored before the reply starts.
   self->request(deps.storage, storage_timeout, save_message{std::move(msg)})

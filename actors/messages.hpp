@@ -64,7 +64,8 @@ struct went_idle {
   std::uint64_t handled = 0;
 };
 
-// -- conversation <-> LLM actor -------------------------------------------------
+// -- conversation <-> LLM actor
+// -------------------------------------------------
 
 struct reply_request {
   std::string reply_id;
@@ -94,7 +95,8 @@ struct reply_failed {
   std::string error_type;
 };
 
-// -- storage actor ----------------------------------------------------------------
+// -- storage actor
+// ----------------------------------------------------------------
 
 struct save_session {
   storage::session_record session;
@@ -122,7 +124,8 @@ struct message_list {
   std::vector<storage::message_record> messages;
 };
 
-// -- inspect overloads (CAF 0.17 form) ----------------------------------------------
+// -- inspect overloads (CAF 0.17 form)
+// ----------------------------------------------
 
 namespace storage {
 
@@ -130,13 +133,21 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, session_record& x) {
   return f(caf::meta::type_name("parley::storage::session_record"), x.id,
            x.visitor_id, x.status, x.created_at, x.expires_at,
-           x.last_activity_at, x.warning_sent, x.conversation_data);
+           x.last_activity_at, x.warning_sent, x.conversation_data, x.kind,
+           x.owner_id, x.title);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, message_record& x) {
   return f(caf::meta::type_name("parley::storage::message_record"), x.id,
-           x.session_id, x.role, x.kind, x.content, x.state, x.created_at);
+           x.session_id, x.role, x.kind, x.content, x.state, x.created_at,
+           x.tool_call_id, x.tool_calls, x.image, x.html, x.sources);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, knowledge_record& x) {
+  return f(caf::meta::type_name("parley::storage::knowledge_record"), x.id,
+           x.title, x.content);
 }
 
 } // namespace storage

@@ -30,6 +30,16 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
 )sql"},
+      {2, R"sql(
+ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'visitor';
+ALTER TABLE sessions ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN title TEXT NOT NULL DEFAULT '';
+CREATE INDEX sessions_by_owner ON sessions(owner_id, created_at);
+ALTER TABLE messages ADD COLUMN tool_call_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN image TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN html TEXT NOT NULL DEFAULT '';
+)sql"},
       {3, R"sql(
 CREATE TABLE knowledge_sources (
   id      TEXT PRIMARY KEY,
@@ -78,6 +88,16 @@ CREATE TABLE messages (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX messages_by_session ON messages(session_id, created_at, seq);
+)sql"},
+      {2, R"sql(
+ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'visitor',
+                     ADD COLUMN owner_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+                     ADD COLUMN title TEXT NOT NULL DEFAULT '';
+CREATE INDEX sessions_by_owner ON sessions(owner_id, created_at);
+ALTER TABLE messages ADD COLUMN tool_call_id TEXT NOT NULL DEFAULT '',
+                     ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '',
+                     ADD COLUMN image TEXT NOT NULL DEFAULT '',
+                     ADD COLUMN html TEXT NOT NULL DEFAULT '';
 )sql"},
       {3, R"sql(
 CREATE TABLE knowledge_sources (

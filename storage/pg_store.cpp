@@ -18,55 +18,49 @@ namespace {
 // Any fixed key works as long as every parley process uses the same one:
 // "parley" in ASCII, then the lock's purpose (1: migrations).
 constexpr const char* lock_migrations
-  = "SELECT pg_advisory_xact_lock(x'7061726c65790001'::bigint)";
+    = "SELECT pg_advisory_xact_lock(x'7061726c65790001'::bigint)";
 
 pg_connection::statement_list statements() {
   return {
-    {"insert_sessions",
-     "INSERT INTO sessions (id, visitor_id, status, created_at, expires_at, "
-     "last_activity_at, warning_sent, conversation_data) "
-     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
-     "$5::bigint[], $6::bigint[], $7::boolean[], $8::text[])"},
-    // WITH ORDINALITY and ORDER BY: seq follows the batch order.
-    {"insert_messages",
-     "INSERT INTO messages (id, session_id, role, kind, content, state, "
-     "created_at) "
-     "SELECT id, session_id, role, kind, content, state, created_at "
-     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-     "$5::text[], $6::text[], $7::bigint[]) WITH ORDINALITY "
-     "AS m(id, session_id, role, kind, content, state, created_at, n) "
-     "ORDER BY n"},
-    // plan_batch() leaves one update per session: a session matched twice
-    // in one UPDATE would get an arbitrary one of them.
-    {"update_sessions",
-     "UPDATE sessions AS s SET status = u.status, "
-     "last_activity_at = u.last_activity_at, warning_sent = u.warning_sent, "
-     "conversation_data = u.conversation_data "
-     "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[], "
-     "$5::text[]) AS u(id, status, last_activity_at, warning_sent, "
-     "conversation_data) WHERE s.id = u.id"},
-    // A source row never changes: the first writer's row stands.
-    {"insert_sources",
-     "INSERT INTO knowledge_sources (id, title, content) "
-     "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
-     "ON CONFLICT (id) DO NOTHING"},
-    {"insert_source_links",
-     "INSERT INTO message_knowledge (message_id, knowledge_id, position) "
-     "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-     "ON CONFLICT (message_id, knowledge_id) DO NOTHING"},
-    {"source_links",
-     "SELECT mk.message_id, k.id, k.title, k.content "
-     "FROM messages m "
-     "JOIN message_knowledge mk ON mk.message_id = m.id "
-     "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
-     "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
-    {"find_session",
-     "SELECT id, visitor_id, status, created_at, expires_at, "
-     "last_activity_at, warning_sent, conversation_data "
-     "FROM sessions WHERE id = $1"},
-    {"messages",
-     "SELECT id, session_id, role, kind, content, state, created_at "
-     "FROM messages WHERE session_id = $1 ORDER BY created_at, seq"},
+      {"insert_sessions",
+       "INSERT INTO sessions (id, visitor_id, status, created_at, expires_at, "
+       "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
+       "title) "
+       "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+       "$5::bigint[], $6::bigint[], $7::boolean[], $8::text[], $9::text[], "
+       "$10::text[], $11::text[])"},
+      // plan_batch() leaves one update per session: a session matched twice
+      // in one UPDATE would get an arbitrary one of them.
+      {"update_sessions",
+       "UPDATE sessions AS s SET status = u.status, "
+       "last_activity_at = u.last_activity_at, warning_sent = u.warning_sent, "
+       "conversation_data = u.conversation_data, title = u.title "
+       "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[], "
+       "$5::text[], $6::text[]) AS u(id, status, last_activity_at, "
+       "warning_sent, conversation_data, title) WHERE s.id = u.id"},
+      // A source row never changes: the first writer's row stands.
+      {"insert_sources",
+       "INSERT INTO knowledge_sources (id, title, content) "
+       "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+       "ON CONFLICT (id) DO NOTHING"},
+      {"insert_source_links",
+       "INSERT INTO message_knowledge (message_id, knowledge_id, position) "
+       "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
+       "ON CONFLICT (message_id, knowledge_id) DO NOTHING"},
+      {"source_links",
+       "SELECT mk.message_id, k.id, k.title, k.content "
+       "FROM messages m "
+       "JOIN message_knowledge mk ON mk.message_id = m.id "
+       "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
+       "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
+      {"find_session",
+       "SELECT id, visitor_id, status, created_at, expires_at, "
+       "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
+       "title FROM sessions WHERE id = $1"},
+      {"messages",
+       "SELECT id, session_id, role, kind, content, state, created_at, "
+       "tool_call_id, tool_calls, image, html "
+       "FROM messages WHERE session_id = $1 ORDER BY created_at, seq"},
   };
 }
 
@@ -106,31 +100,48 @@ using messages = std::vector<const message_record*>;
 void insert_sessions(pqxx::work& tx, const sessions& xs) {
   using x = session_record;
   tx.exec_prepared(
-    "insert_sessions", pg_array(xs, [](const x& r) -> auto& { return r.id; }),
-    pg_array(xs, [](const x& r) -> auto& { return r.visitor_id; }),
-    pg_array(xs, [](const x& r) -> auto& { return r.status; }),
-    pg_array(xs, [](const x& r) { return r.created_at; }),
-    pg_array(xs, [](const x& r) { return r.expires_at; }),
-    pg_array(xs, [](const x& r) { return r.last_activity_at; }),
-    pg_array(xs, [](const x& r) { return r.warning_sent; }),
-    pg_array(xs, [](const x& r) -> auto& { return r.conversation_data; }));
+      "insert_sessions",
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.id; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.visitor_id; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.status; }),
+      pg_array(xs, [](const x& r) { return r.created_at; }),
+      pg_array(xs, [](const x& r) { return r.expires_at; }),
+      pg_array(xs, [](const x& r) { return r.last_activity_at; }),
+      pg_array(xs, [](const x& r) { return r.warning_sent; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.conversation_data; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.kind; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.owner_id; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.title; }));
 }
 
 // Messages, the bulk of all writes, go by COPY: cheaper for the server than
 // INSERT, and rows keep their order, so seq follows the batch.
 void insert_messages(pqxx::work& tx, const messages& xs) {
   static const std::vector<std::string> columns{
-    "id", "session_id", "role", "kind", "content", "state", "created_at"};
+      "id",         "session_id",   "role",       "kind",  "content", "state",
+      "created_at", "tool_call_id", "tool_calls", "image", "html"};
   std::string lines;
   for (auto* x : xs) {
     if (!lines.empty())
       lines += '\n';
-    for (auto* field : {&x->id, &x->session_id, &x->role, &x->kind,
-                        &x->content, &x->state}) {
+    for (auto* field :
+         {&x->id, &x->session_id, &x->role, &x->kind, &x->content, &x->state}) {
       append_copy_field(lines, *field);
       lines += '\t';
     }
     append_copy_field(lines, x->created_at);
+    for (auto* field :
+         {&x->tool_call_id, &x->tool_calls, &x->image, &x->html}) {
+      lines += '\t';
+      append_copy_field(lines, *field);
+    }
   }
   // tablewriter is deprecated for its own escaping, which we do not use;
   // stream_to, its successor, escapes UTF-8 wrongly in libpqxx 6.4.
@@ -175,11 +186,17 @@ void insert_sources(pqxx::work& tx, const messages& xs) {
 void update_sessions(pqxx::work& tx, const sessions& xs) {
   using x = session_record;
   auto result = tx.exec_prepared(
-    "update_sessions", pg_array(xs, [](const x& r) -> auto& { return r.id; }),
-    pg_array(xs, [](const x& r) -> auto& { return r.status; }),
-    pg_array(xs, [](const x& r) { return r.last_activity_at; }),
-    pg_array(xs, [](const x& r) { return r.warning_sent; }),
-    pg_array(xs, [](const x& r) -> auto& { return r.conversation_data; }));
+      "update_sessions",
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.id; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.status; }),
+      pg_array(xs, [](const x& r) { return r.last_activity_at; }),
+      pg_array(xs, [](const x& r) { return r.warning_sent; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.conversation_data; }),
+      pg_array(
+          xs, [](const x& r) -> auto& { return r.title; }));
   // An update that matches nothing is a caller bug: say so, do not drop it.
   if (result.affected_rows() != xs.size())
     throw std::runtime_error("postgresql: updating a session failed: no "
@@ -189,7 +206,7 @@ void update_sessions(pqxx::work& tx, const sessions& xs) {
 } // namespace
 
 pg_store::pg_store(const std::string& url)
-  : conn_(std::make_unique<pg_connection>(url, statements())) {
+    : conn_(std::make_unique<pg_connection>(url, statements())) {
   // nop
 }
 
@@ -212,8 +229,8 @@ void pg_store::migrate() {
     tx.exec(lock_migrations);
     tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)");
-    for (auto* m : pending_migrations(postgresql_migrations(),
-                                      read_version(tx), "postgresql")) {
+    for (auto* m : pending_migrations(postgresql_migrations(), read_version(tx),
+                                      "postgresql")) {
       tx.exec(m->sql);
       tx.exec_params("INSERT INTO schema_migrations (version, applied_at) "
                      "VALUES ($1, (extract(epoch FROM clock_timestamp()) "
@@ -256,8 +273,7 @@ void pg_store::do_write_batch(const std::vector<write_op>& ops) {
 
 // -- reads --------------------------------------------------------------------
 
-std::optional<session_record>
-pg_store::do_find_session(const std::string& id) {
+std::optional<session_record> pg_store::do_find_session(const std::string& id) {
   return conn_->run("finding a session", [&id](pqxx::connection& c) {
     pqxx::nontransaction tx{c};
     auto r = tx.exec_prepared("find_session", id);
@@ -273,6 +289,9 @@ pg_store::do_find_session(const std::string& id) {
     x.last_activity_at = row[5].as<std::int64_t>();
     x.warning_sent = row[6].as<bool>();
     x.conversation_data = text(row[7]);
+    x.kind = text(row[8]);
+    x.owner_id = text(row[9]);
+    x.title = text(row[10]);
     return std::optional<session_record>{std::move(x)};
   });
 }
@@ -293,6 +312,10 @@ pg_store::do_messages(const std::string& session_id) {
       x.content = text(row[4]);
       x.state = text(row[5]);
       x.created_at = row[6].as<std::int64_t>();
+      x.tool_call_id = text(row[7]);
+      x.tool_calls = text(row[8]);
+      x.image = text(row[9]);
+      x.html = text(row[10]);
       result.push_back(std::move(x));
     }
     std::vector<source_link> links;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace parley::storage {
@@ -17,6 +18,11 @@ struct session_record {
   std::int64_t last_activity_at = 0;
   bool warning_sent = false;
   std::string conversation_data = "{}"; // a JSON object, stored as text
+  // A signed-in user's conversation (seeds 000, 001) has an owner and a
+  // title; a visitor session (002) has neither.
+  std::string kind = "visitor"; // "visitor" or "conversation"
+  std::string owner_id;         // the owner's JWT `sub`; empty for visitors
+  std::string title;
 };
 
 // A knowledge passage a reply cites (seed 001's Knowledge): a source
@@ -32,14 +38,34 @@ struct knowledge_record {
 struct message_record {
   std::string id;         // UUID
   std::string session_id; // UUID of the owning session/conversation
-  std::string role;       // "user" or "assistant"
+  std::string role;       // "user", "assistant" or "tool"
   std::string kind;       // "message", "idle_warning" or "session_end"
   std::string content;
   std::string state; // "complete" or "partial" (interrupted reply)
   std::int64_t created_at = 0;
+  std::string tool_call_id; // a tool result: the call it answers
+  std::string tool_calls;   // an assistant's tool calls: a JSON array, or ""
+  std::string image;        // a user's image as a data: URL, or ""
+  std::string html;         // the reply rendered from markdown (seed 001)
   // What the message cites, in order; written and read with it (a
   // many-to-many link, as seed 001's AiChatRoomMessageKnowledge).
   std::vector<knowledge_record> sources;
 };
+
+// A message without tool calls, image or html (most of them).
+inline message_record text_message(std::string id, std::string session_id,
+                                   std::string role, std::string kind,
+                                   std::string content, std::string state,
+                                   std::int64_t created_at) {
+  message_record x;
+  x.id = std::move(id);
+  x.session_id = std::move(session_id);
+  x.role = std::move(role);
+  x.kind = std::move(kind);
+  x.content = std::move(content);
+  x.state = std::move(state);
+  x.created_at = created_at;
+  return x;
+}
 
 } // namespace parley::storage

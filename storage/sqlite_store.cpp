@@ -110,8 +110,8 @@ void sqlite_store::migrate() {
     exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
          "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
          "creating schema_migrations");
-    for (auto* m : pending_migrations(sqlite_migrations(), schema_version(),
-                                      "sqlite")) {
+    for (auto* m :
+         pending_migrations(sqlite_migrations(), schema_version(), "sqlite")) {
       exec(m->sql, "applying migration " + std::to_string(m->version));
       auto& record = cached("INSERT INTO schema_migrations "
                             "(version, applied_at) VALUES (?1, ?2)",
@@ -160,8 +160,8 @@ void sqlite_store::do_write_batch(const std::vector<write_op>& ops) {
 void sqlite_store::insert_session_row(const session_record& x) {
   auto& st = cached("INSERT INTO sessions (id, visitor_id, status, "
                     "created_at, expires_at, last_activity_at, warning_sent, "
-                    "conversation_data) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "conversation_data, kind, owner_id, title) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     "inserting a session");
   statement_scope scope{st};
   st.bind(1, x.id);
@@ -172,14 +172,17 @@ void sqlite_store::insert_session_row(const session_record& x) {
   st.bind(6, x.last_activity_at);
   st.bind(7, std::int64_t{x.warning_sent ? 1 : 0});
   st.bind(8, x.conversation_data);
+  st.bind(9, x.kind);
+  st.bind(10, x.owner_id);
+  st.bind(11, x.title);
   st.run();
 }
 
 std::optional<session_record>
 sqlite_store::do_find_session(const std::string& id) {
   auto& st = cached("SELECT id, visitor_id, status, created_at, expires_at, "
-                    "last_activity_at, warning_sent, conversation_data "
-                    "FROM sessions WHERE id = ?1",
+                    "last_activity_at, warning_sent, conversation_data, "
+                    "kind, owner_id, title FROM sessions WHERE id = ?1",
                     "finding a session");
   statement_scope scope{st};
   st.bind(1, id);
@@ -194,13 +197,16 @@ sqlite_store::do_find_session(const std::string& id) {
   x.last_activity_at = st.column_int64(5);
   x.warning_sent = st.column_int64(6) != 0;
   x.conversation_data = st.column_text(7);
+  x.kind = st.column_text(8);
+  x.owner_id = st.column_text(9);
+  x.title = st.column_text(10);
   return x;
 }
 
 void sqlite_store::update_session_row(const session_record& x) {
   auto& st = cached("UPDATE sessions SET status = ?2, "
                     "last_activity_at = ?3, warning_sent = ?4, "
-                    "conversation_data = ?5 WHERE id = ?1",
+                    "conversation_data = ?5, title = ?6 WHERE id = ?1",
                     "updating a session");
   statement_scope scope{st};
   st.bind(1, x.id);
@@ -208,6 +214,7 @@ void sqlite_store::update_session_row(const session_record& x) {
   st.bind(3, x.last_activity_at);
   st.bind(4, std::int64_t{x.warning_sent ? 1 : 0});
   st.bind(5, x.conversation_data);
+  st.bind(6, x.title);
   st.run();
   // An update that matches nothing is a caller bug: say so, do not drop it.
   if (sqlite3_changes(db_.get()) == 0)
@@ -221,10 +228,11 @@ void sqlite_store::insert_message_row(const message_record& x) {
   // seq numbers a session's messages in insertion order, which breaks ties
   // between equal created_at values.
   auto& st = cached("INSERT INTO messages (id, session_id, seq, role, kind, "
-                    "content, state, created_at) "
+                    "content, state, created_at, tool_call_id, tool_calls, "
+                    "image, html) "
                     "VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 "
                     "FROM messages WHERE session_id = ?2), "
-                    "?3, ?4, ?5, ?6, ?7)",
+                    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     "inserting a message");
   statement_scope scope{st};
   st.bind(1, x.id);
@@ -234,6 +242,10 @@ void sqlite_store::insert_message_row(const message_record& x) {
   st.bind(5, x.content);
   st.bind(6, x.state);
   st.bind(7, x.created_at);
+  st.bind(8, x.tool_call_id);
+  st.bind(9, x.tool_calls);
+  st.bind(10, x.image);
+  st.bind(11, x.html);
   st.run();
   insert_source_rows(x);
 }
@@ -265,7 +277,8 @@ void sqlite_store::insert_source_rows(const message_record& x) {
 std::vector<message_record>
 sqlite_store::do_messages(const std::string& session_id) {
   auto& st = cached("SELECT id, session_id, role, kind, content, state, "
-                    "created_at FROM messages WHERE session_id = ?1 "
+                    "created_at, tool_call_id, tool_calls, image, html "
+                    "FROM messages WHERE session_id = ?1 "
                     "ORDER BY created_at, seq",
                     "reading messages");
   statement_scope scope{st};
@@ -280,6 +293,10 @@ sqlite_store::do_messages(const std::string& session_id) {
     x.content = st.column_text(4);
     x.state = st.column_text(5);
     x.created_at = st.column_int64(6);
+    x.tool_call_id = st.column_text(7);
+    x.tool_calls = st.column_text(8);
+    x.image = st.column_text(9);
+    x.html = st.column_text(10);
     result.push_back(std::move(x));
   }
   attach_sources(result, source_links(session_id));

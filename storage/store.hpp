@@ -48,7 +48,8 @@ public:
 
   // One-write batches.
   void insert_session(const session_record& x);
-  // Updates status, last_activity_at, warning_sent and conversation_data;
+  // Updates status, last_activity_at, warning_sent, conversation_data and
+  // title;
   // throws if no session has that id.
   void update_session(const session_record& x);
   void insert_message(const message_record& x);

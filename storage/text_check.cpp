@@ -31,11 +31,13 @@ std::size_t sequence_length(std::string_view x, std::size_t i) {
   for (std::size_t k = 1; k < n; ++k)
     if (!continuation(x, i + k))
       return 0;
-  if (n == 3 && ((c == 0xE0 && at(i + 1) < 0xA0)     // overlong
-                 || (c == 0xED && at(i + 1) >= 0xA0))) // surrogate
+  if (n == 3
+      && ((c == 0xE0 && at(i + 1) < 0xA0)       // overlong
+          || (c == 0xED && at(i + 1) >= 0xA0))) // surrogate
     return 0;
-  if (n == 4 && ((c == 0xF0 && at(i + 1) < 0x90)      // overlong
-                 || (c == 0xF4 && at(i + 1) >= 0x90))) // beyond U+10FFFF
+  if (n == 4
+      && ((c == 0xF0 && at(i + 1) < 0x90)       // overlong
+          || (c == 0xF4 && at(i + 1) >= 0x90))) // beyond U+10FFFF
     return 0;
   return n;
 }
@@ -92,7 +94,10 @@ void check_text(const session_record& x) {
   check_fields("session", {{"id", &x.id},
                            {"visitor_id", &x.visitor_id},
                            {"status", &x.status},
-                           {"conversation_data", &x.conversation_data}});
+                           {"conversation_data", &x.conversation_data},
+                           {"kind", &x.kind},
+                           {"owner_id", &x.owner_id},
+                           {"title", &x.title}});
 }
 
 void check_text(const message_record& x) {
@@ -101,7 +106,11 @@ void check_text(const message_record& x) {
                            {"role", &x.role},
                            {"kind", &x.kind},
                            {"content", &x.content},
-                           {"state", &x.state}});
+                           {"state", &x.state},
+                           {"tool_call_id", &x.tool_call_id},
+                           {"tool_calls", &x.tool_calls},
+                           {"image", &x.image},
+                           {"html", &x.html}});
   for (auto& k : x.sources)
     check_fields("source", {{"id", &k.id},
                             {"title", &k.title},

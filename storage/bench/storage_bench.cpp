@@ -97,13 +97,13 @@ const std::string text = "Hello there, how much does the premium plan cost "
                          "per month, and is there a discount for a year?";
 
 storage::message_record make_message(const std::string& sid, int i) {
-  return storage::message_record{sid + "-" + std::to_string(i),
+  return storage::text_message(sid + "-" + std::to_string(i),
                                  sid,
                                  "user",
                                  "message",
                                  text,
                                  "complete",
-                                 1700000000000 + i};
+                                 1700000000000 + i);
 }
 
 storage::session_record make_session(const std::string& id) {

@@ -122,8 +122,8 @@ storage::session_record make_session(const std::string& id) {
 storage::message_record make_message(const std::string& id,
                                      std::int64_t created_at = 1,
                                      const std::string& content = "hi") {
-  return storage::message_record{id,      "s",        "user", "message",
-                                 content, "complete", created_at};
+  return storage::text_message(id,      "s",        "user", "message",
+                                 content, "complete", created_at);
 }
 
 struct fixture : test_coordinator_fixture<test_config> {

@@ -61,8 +61,8 @@ message_record make_message(const std::string& id,
                             const std::string& session_id,
                             std::int64_t created_at,
                             const std::string& content = "hello") {
-  return message_record{id,      session_id, "user",    "message",
-                        content, "complete", created_at};
+  return parley::storage::text_message(id, session_id, "user", "message",
+                                       content, "complete", created_at);
 }
 
 std::string ids_of(const std::vector<message_record>& xs) {
@@ -81,6 +81,9 @@ void check_same(const session_record& x, const session_record& y) {
   CAF_CHECK_EQUAL(x.last_activity_at, y.last_activity_at);
   CAF_CHECK_EQUAL(x.warning_sent, y.warning_sent);
   CAF_CHECK_EQUAL(x.conversation_data, y.conversation_data);
+  CAF_CHECK_EQUAL(x.kind, y.kind);
+  CAF_CHECK_EQUAL(x.owner_id, y.owner_id);
+  CAF_CHECK_EQUAL(x.title, y.title);
 }
 
 void check_same(const message_record& x, const message_record& y) {
@@ -91,6 +94,10 @@ void check_same(const message_record& x, const message_record& y) {
   CAF_CHECK_EQUAL(x.content, y.content);
   CAF_CHECK_EQUAL(x.state, y.state);
   CAF_CHECK_EQUAL(x.created_at, y.created_at);
+  CAF_CHECK_EQUAL(x.tool_call_id, y.tool_call_id);
+  CAF_CHECK_EQUAL(x.tool_calls, y.tool_calls);
+  CAF_CHECK_EQUAL(x.image, y.image);
+  CAF_CHECK_EQUAL(x.html, y.html);
 }
 
 // Every test starts on an empty, migrated database of its own.
@@ -108,12 +115,30 @@ struct fixture {
 // Texts that break naive quoting in SQL, in array literals or in COPY.
 const std::vector<std::string>& hostile_texts() {
   static const std::vector<std::string> all{
-    "'); DROP TABLE messages; --",
-    "x'); DROP TABLE sessions; --",
-    "'; DELETE FROM messages WHERE '1'='1'; --\" ?1 $1 %s",
-    "\"", "\\", "\\\"", "\",\"", "{", "}", "{\"a\",\"b\"}", "NULL", "null",
-    "", " ", "a,b", "tab\there", "line\nbreak\r\n", "back\\slash\\N",
-    "E'\\x00'", "/* comment", "$$ dollar $$", "%", "_", "' OR '1'='1",
+      "'); DROP TABLE messages; --",
+      "x'); DROP TABLE sessions; --",
+      "'; DELETE FROM messages WHERE '1'='1'; --\" ?1 $1 %s",
+      "\"",
+      "\\",
+      "\\\"",
+      "\",\"",
+      "{",
+      "}",
+      "{\"a\",\"b\"}",
+      "NULL",
+      "null",
+      "",
+      " ",
+      "a,b",
+      "tab\there",
+      "line\nbreak\r\n",
+      "back\\slash\\N",
+      "E'\\x00'",
+      "/* comment",
+      "$$ dollar $$",
+      "%",
+      "_",
+      "' OR '1'='1",
   };
   return all;
 }
@@ -122,8 +147,9 @@ const std::vector<std::string>& hostile_texts() {
 // surrogate, beyond U+10FFFF, a truncated sequence at the end, 0xFF.
 const std::vector<std::string>& invalid_utf8() {
   static const std::vector<std::string> all{
-    "\xC3\x28", "\xA0\xA1", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
-    "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "ok \xE2\x82", "\xFF",
+      "\xC3\x28",         "\xA0\xA1",     "\xC0\xAF",
+      "\xE0\x80\xAF",     "\xED\xA0\x80", "\xF4\x90\x80\x80",
+      "\xF5\x80\x80\x80", "ok \xE2\x82",  "\xFF",
   };
   return all;
 }
@@ -249,6 +275,51 @@ CAF_TEST(session round trip) {
   check_same(*y, x);
 }
 
+CAF_TEST(a signed - in conversation keeps its owner and title) {
+  auto x = make_session("c1");
+  x.kind = "conversation";
+  x.owner_id = "user_2abc'; --";
+  x.title = "Trip \xf0\x9f\x9a\x80 planning";
+  db->insert_session(x);
+  auto y = db->find_session("c1");
+  CAF_REQUIRE(y.has_value());
+  check_same(*y, x);
+  auto renamed = x;
+  renamed.title = "Renamed";
+  renamed.owner_id = "someone-else"; // ownership never changes
+  db->update_session(renamed);
+  y = db->find_session("c1");
+  CAF_REQUIRE(y.has_value());
+  CAF_CHECK_EQUAL(y->title, "Renamed");
+  CAF_CHECK_EQUAL(y->owner_id, x.owner_id);
+  CAF_CHECK_EQUAL(make_session("v").kind, "visitor");
+}
+
+CAF_TEST(tool calls and results and images and html round trip) {
+  db->insert_session(make_session("s1"));
+  auto call = make_message("m1", "s1", 1, "");
+  call.role = "assistant";
+  call.tool_calls
+      = R"([{"id":"call_1","name":"search","arguments":"{\"q\":\"x\"}"}])";
+  call.html = "<p>a\tb\nc\\d</p>";
+  auto result = make_message("m2", "s1", 2, "found it");
+  result.role = "tool";
+  result.tool_call_id = "call_1";
+  auto photo = make_message("m3", "s1", 3, "look");
+  photo.image = "data:image/png;base64," + std::string(100000, 'A');
+  db->write_batch({write_op::insert(call), write_op::insert(result),
+                   write_op::insert(photo)});
+  auto xs = db->messages("s1");
+  CAF_REQUIRE_EQUAL(xs.size(), 3u);
+  check_same(xs[0], call);
+  check_same(xs[1], result);
+  check_same(xs[2], photo);
+  auto bad = make_message("m4", "s1", 4);
+  bad.tool_call_id = "\xff";
+  CAF_CHECK(contains(error_of([&] { db->insert_message(bad); }),
+                     "invalid message: tool_call_id is not valid UTF-8"));
+}
+
 CAF_TEST(unknown session is nullopt) {
   db->insert_session(make_session("s1"));
   CAF_CHECK(!db->find_session("s2").has_value());
@@ -258,7 +329,7 @@ CAF_TEST(unknown session is nullopt) {
   CAF_CHECK(db->messages("s2").empty());
 }
 
-CAF_TEST(update session changes the four mutable fields only) {
+CAF_TEST(update session changes the five mutable fields only) {
   auto x = make_session("s1");
   db->insert_session(x);
   auto changed = x;
@@ -284,8 +355,9 @@ CAF_TEST(update session changes the four mutable fields only) {
 CAF_TEST(refused writes name what was attempted) {
   db->insert_session(make_session("s1"));
   auto e = error_of([&] { db->update_session(make_session("nope")); });
-  CAF_CHECK(contains(e, env.backend() + ": updating a session failed: no "
-                                        "session with that id"));
+  CAF_CHECK(contains(e, env.backend()
+                            + ": updating a session failed: no "
+                              "session with that id"));
   e = error_of([&] { db->insert_session(make_session("s1")); });
   CAF_CHECK(contains(e, env.backend() + ": inserting a session failed: "));
   e = error_of([&] { db->insert_message(make_message("m1", "nope", 1)); });
@@ -346,8 +418,8 @@ CAF_TEST(hostile text is stored verbatim in every field) {
     m2.session_id = s2.id;
     auto s3 = s2;
     s3.status = text + "!";
-    db->write_batch({write_op::insert(s2), write_op::insert(m2),
-                     write_op::update(s3)});
+    db->write_batch(
+        {write_op::insert(s2), write_op::insert(m2), write_op::update(s3)});
     auto found = db->find_session(s.id);
     CAF_REQUIRE(found.has_value());
     check_same(*found, s);
@@ -438,9 +510,9 @@ CAF_TEST(invalid utf8 is refused before it reaches the database) {
   // One bad record refuses the whole batch, and nothing of it is written.
   CAF_CHECK(contains(error_of([&] {
                        db->write_batch(
-                         {write_op::insert(make_session("s3")),
-                          write_op::insert(make_message("ok", "s1", 4)), 
-                          write_op::insert(m)});
+                           {write_op::insert(make_session("s3")),
+                            write_op::insert(make_message("ok", "s1", 4)),
+                            write_op::insert(m)});
                      }),
                      "invalid message"));
   CAF_CHECK(!db->find_session("s3").has_value());
@@ -463,14 +535,14 @@ CAF_TEST(a batch applies sessions then messages then the last updates) {
   auto old_update = make_session("old");
   old_update.warning_sent = true;
   db->write_batch({
-    write_op::insert(make_message("m1", "old", 10)),
-    write_op::insert(fresh),
-    write_op::update(update1),
-    write_op::insert(make_message("m2", "new", 5)),
-    write_op::update(old_update),
-    write_op::insert(make_message("m3", "new", 5)),
-    write_op::update(update2),
-    write_op::insert(make_message("m4", "old", 10)),
+      write_op::insert(make_message("m1", "old", 10)),
+      write_op::insert(fresh),
+      write_op::update(update1),
+      write_op::insert(make_message("m2", "new", 5)),
+      write_op::update(old_update),
+      write_op::insert(make_message("m3", "new", 5)),
+      write_op::update(update2),
+      write_op::insert(make_message("m4", "old", 10)),
   });
   auto s = db->find_session("new");
   CAF_REQUIRE(s.has_value());

@@ -48,9 +48,9 @@ storage::session_record make_session(const std::string& id) {
 storage::message_record make_message(const std::string& id,
                                      const std::string& session_id,
                                      std::int64_t created_at) {
-  return storage::message_record{id,      session_id, "user",
+  return storage::text_message(id,      session_id, "user",
                                  "message", "text " + id, "complete",
-                                 created_at};
+                                 created_at);
 }
 
 // Stores messages 0..n-1 of session `sid`, one request at a time, then
