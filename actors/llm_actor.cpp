@@ -145,9 +145,10 @@ void on_step_done(self_ptr self, caf::actor conversation,
   auto& st = self->state;
   if (x.calls.empty())
     return finish(self, conversation);
-  if (st.steps >= deps.cfg->llm_max_tool_steps) {
+  // Each model call but the first follows a tool round.
+  if (st.steps > deps.cfg->llm_max_tool_steps) {
     log_warn("llm reply ", st.reply_id, ": the model still calls tools after ",
-             st.steps, " steps; the reply ends here");
+             st.steps - 1, " tool rounds; the reply ends here");
     return finish(self, conversation);
   }
   agent::chat_message call{"assistant", st.step_text};

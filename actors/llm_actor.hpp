@@ -73,7 +73,7 @@ struct llm_state {
 // the tool registry. When the model calls tools, the conversation runs them
 // (a tool_round request, answered once every call ran, approved ones
 // included) and the model is asked again with the results, at most
-// settings.llm_max_tool_steps times.
+// settings.llm_max_tool_steps times; tool calls beyond that end the reply.
 //
 // Builtin: the chunks are paced by settings.stream_delay_ms.
 caf::behavior llm_actor(caf::stateful_actor<llm_state>* self,

@@ -147,3 +147,35 @@ for (const flavor of ['openai', 'anthropic']) {
     assert.ok(titles.includes('Getting started - Connecting a language model'), titles.join(' | '));
   });
 }
+
+test('tool rounds stop at PARLEY_LLM_MAX_TOOL_STEPS; a bad call gets an error result', async (t) => {
+  const fake = await startFakeLlm(t);
+  const server = await startServer(t, {
+    env: { PARLEY_AGENT: 'openai', PARLEY_LLM_BASE_URL: fake.url, PARLEY_LLM_MAX_TOOL_STEPS: '1' },
+  });
+  const { session, client } = await open(server);
+  fake.plan(
+    { tokens: ['One two.'], toolCalls: [{ id: 'c1', name: 'delete_everything', arguments: '{}' }, { id: 'c2', name: 'search_knowledge', arguments: '{"query":' }] },
+    { tokens: [' Three four.'], toolCalls: [{ id: 'c3', name: 'search_knowledge', arguments: '{"query":"pricing"}' }] },
+    { tokens: [' never asked'] },
+  );
+  const reply = await client.chat('Do something', session);
+  assertReply(reply);
+  assert.equal(reply.text, 'One two. Three four.');
+  assert.equal(fake.requests.length, 2, 'no third model call after one tool round');
+  const results = fake.requests[1].body.messages.filter((m) => m.role === 'tool');
+  assert.deepEqual(results.map((m) => [m.tool_call_id, JSON.parse(m.content)]), [
+    ['c1', { error: 'unknown tool: delete_everything' }],
+    ['c2', { error: 'arguments must be a JSON object' }],
+  ]);
+  const stored = await getSession(server, session);
+  assert.deepEqual(stored.messages.map((m) => m.role), ['user', 'assistant', 'tool', 'tool', 'assistant']);
+  assert.equal(stored.messages.at(-1).content, 'One two. Three four.');
+
+  // With no tool rounds allowed the model is not offered any.
+  const plain = await startServer(t, { env: { PARLEY_AGENT: 'openai', PARLEY_LLM_BASE_URL: fake.url, PARLEY_LLM_MAX_TOOL_STEPS: '0' } });
+  fake.reset();
+  const other = await open(plain);
+  await other.client.chat('Hi', other.session);
+  assert.equal(fake.requests[0].body.tools, undefined);
+});
