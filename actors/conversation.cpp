@@ -9,7 +9,9 @@
 #include "actors/connections.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/sources.hpp"
 #include "actors/uuid.hpp"
+#include "agent/tools.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
 
@@ -211,7 +213,7 @@ void start_reply(self_ptr self, const conversation_deps& deps,
           return;
         st.reply->llm = self->spawn<caf::linked>(
           llm_actor, caf::actor{self},
-          llm_deps{deps.cfg, deps.storage, deps.llm});
+          llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge});
         self->send(st.reply->llm,
                    reply_request{st.reply->id, st.session.id, text,
                                  st.session.conversation_data});
@@ -252,10 +254,11 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   ev.conversation_data = st.session.conversation_data;
   ev.needs_info = x.needs_info;
   ev.suggestions = std::move(x.suggestions);
-  // The assistant message is stored before `complete` is sent.
-  store_message(self, deps,
-                assistant_message(self, st.reply->id, "message",
-                                  st.reply->text),
+  ev.sources = std::move(x.sources);
+  auto msg = assistant_message(self, st.reply->id, "message", st.reply->text);
+  msg.sources = ev.sources;
+  // The assistant message (with its sources) is stored before `complete`.
+  store_message(self, deps, std::move(msg),
                 [self, deps, ev](bool stored) {
                   auto& st = self->state;
                   st.reply.reset();
@@ -305,6 +308,94 @@ void on_failed(self_ptr self, const conversation_deps& deps,
     schedule_idle(self, deps);
     maybe_release(self, deps);
   });
+}
+
+// -- tools -------------------------------------------------------------------------------
+
+// Stores a tool call's result and hands it to the round's results; a call
+// that changed the visitor profile changes the session's too.
+void finish_tool(self_ptr self, const conversation_deps& deps,
+                 agent::tool_outcome out) {
+  auto& st = self->state;
+  auto& round = *st.reply->tools;
+  auto& call = round.calls[round.next++];
+  auto msg = storage::text_message(make_uuid(), st.session.id, "tool",
+                                   "tool_result", out.content, "complete",
+                                   now_ms(self));
+  msg.tool_call_id = call.id;
+  store_message(self, deps, std::move(msg), [](bool) {});
+  if (!out.conversation_data.empty()) {
+    st.session.conversation_data = out.conversation_data;
+    round.results->conversation_data = std::move(out.conversation_data);
+    save_session_state(self, deps);
+  }
+  round.results->results.push_back(
+    {call.id, std::move(out.content), sources_of(out.sources)});
+}
+
+// Runs the round's calls from `next` on until one needs approval; answers
+// the LLM actor once all ran.
+void run_tools(self_ptr self, const conversation_deps& deps) {
+  auto& st = self->state;
+  auto& round = *st.reply->tools;
+  while (round.next < round.calls.size()) {
+    auto& call = round.calls[round.next];
+    auto* spec = agent::find_tool(call.name);
+    if (spec != nullptr && spec->needs_approval) {
+      round.waiting = true;
+      log_info("conversation ", st.session.id, ": tool call ", call.id, " (",
+               call.name, ") waits for approval");
+      return;
+    }
+    finish_tool(self, deps,
+                agent::run_tool(call, deps.knowledge.get(),
+                                st.session.conversation_data));
+  }
+  auto promise = round.promise;
+  auto results = std::move(*round.results);
+  st.reply->tools.reset();
+  promise.deliver(std::move(results));
+}
+
+caf::result<tool_results> on_tool_round(self_ptr self,
+                                        const conversation_deps& deps,
+                                        tool_round& x) {
+  auto& st = self->state;
+  if (!st.reply || x.reply_id != st.reply->id || st.reply->tools)
+    return caf::make_error(caf::sec::invalid_argument, "no such reply");
+  // The model's call message comes first, as seed 000 lists it: an
+  // assistant message with the calls, then one tool message per result.
+  auto msg = assistant_message(self, make_uuid(), "tool_call",
+                               std::move(x.text));
+  msg.tool_calls = agent::tool_calls_json(x.calls);
+  store_message(self, deps, std::move(msg), [](bool) {});
+  auto round = std::make_unique<pending_tools>();
+  round->calls = std::move(x.calls);
+  round->results = std::make_unique<tool_results>();
+  round->promise = self->make_response_promise<tool_results>();
+  auto promise = round->promise;
+  st.reply->tools = std::move(round);
+  run_tools(self, deps);
+  return promise;
+}
+
+approval_result on_approve(self_ptr self, const conversation_deps& deps,
+                           const approve_tool& x) {
+  auto& st = self->state;
+  auto* round = st.reply ? st.reply->tools.get() : nullptr;
+  if (round == nullptr || !round->waiting
+      || round->calls[round->next].id != x.tool_call_id)
+    return {404, "No tool call with that id is waiting for approval"};
+  round->waiting = false;
+  auto& call = round->calls[round->next];
+  log_info("conversation ", st.session.id, ": tool call ", call.id,
+           x.approved ? " approved" : " declined");
+  finish_tool(self, deps,
+              x.approved ? agent::run_tool(call, deps.knowledge.get(),
+                                           st.session.conversation_data)
+                         : agent::declined_tool());
+  run_tools(self, deps);
+  return {};
 }
 
 // -- commands --------------------------------------------------------------------------
@@ -387,6 +478,13 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
     [=](reply_chunk& x) { on_chunk(self, x); },
     [=](reply_done& x) { on_done(self, deps, x); },
     [=](reply_failed& x) { on_failed(self, deps, x); },
+    [=](tool_round& x) -> caf::result<tool_results> {
+      return on_tool_round(self, deps, x);
+    },
+    [=](const approve_tool& x) -> approval_result {
+      ++self->state.handled;
+      return on_approve(self, deps, x);
+    },
     [=](shutdown_atom) -> caf::result<bool> {
       self->state.shutting_down = true;
       auto rp = self->make_response_promise<bool>();

@@ -7,13 +7,16 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/typed_response_promise.hpp>
 
 #include "actors/event.hpp"
+#include "agent/llm_types.hpp"
 #include "storage/records.hpp"
 
 namespace parley {
 
 namespace agent {
+class knowledge_base;
 class llm_client;
 } // namespace agent
 
@@ -29,6 +32,8 @@ struct conversation_deps {
   // The node's LLM client when PARLEY_AGENT names a real provider; null for
   // the builtin agent.
   std::shared_ptr<agent::llm_client> llm;
+  // PARLEY_KNOWLEDGE_DIR, indexed; null: no sources.
+  std::shared_ptr<const agent::knowledge_base> knowledge;
 };
 
 // A connection watching the conversation, resolved once at subscribe time.
@@ -38,12 +43,25 @@ struct subscriber {
   encoder enc = nullptr;
 };
 
+struct tool_results;
+
+// The tool calls of one model step, run in order. A call whose tool needs
+// approval waits (`waiting`) until the engine's approve() names it.
+struct pending_tools {
+  std::vector<agent::tool_call> calls;
+  std::size_t next = 0; // the call running or waiting
+  bool waiting = false;
+  std::unique_ptr<tool_results> results;
+  caf::typed_response_promise<tool_results> promise; // to the LLM actor
+};
+
 // The reply being produced, if any.
 struct pending_reply {
   std::string user_message_id;
   std::string id;   // the assistant message id
   std::string text; // the chunks so far
   caf::actor llm;
+  std::unique_ptr<pending_tools> tools; // set during a tool round
 };
 
 struct conversation_state {
@@ -62,6 +80,8 @@ struct conversation_state {
 // the conversation happens in its mailbox order, so nothing needs a lock.
 //
 // Handles open_session, post_message, fetch_session (reply: session_view),
+// tool_round from its LLM actor (reply: tool_results, once every call ran),
+// approve_tool (reply: approval_result),
 // leave, shutdown_atom (reply: bool, after storing any partial reply),
 // quit_atom (from the registry), and its own idle_tick / reply_* messages
 // (reply_failed: an upstream LLM error, shown as an error frame; the partial

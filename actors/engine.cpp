@@ -13,6 +13,7 @@
 #include "actors/registry.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/uuid.hpp"
+#include "agent/knowledge_base.hpp"
 #include "agent/llm_client.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -39,6 +40,28 @@ public:
 };
 
 constexpr auto rest_timeout = std::chrono::seconds(30);
+
+// PARLEY_KNOWLEDGE_DIR, split and indexed. A folder that was named but
+// cannot be read stops start-up; the shipped sample folder missing (a
+// binary moved away from its source tree) only leaves the agent without
+// sources.
+std::shared_ptr<const agent::knowledge_base>
+load_knowledge(const settings& cfg) {
+  auto dir = cfg.knowledge_dir.empty()
+               ? std::string{agent::sample_knowledge_dir()}
+               : cfg.knowledge_dir;
+  try {
+    auto kb = std::make_shared<agent::knowledge_base>(
+      agent::knowledge_base::load(dir));
+    log_info("knowledge: ", kb->passages().size(), " passages from ", dir);
+    return kb;
+  } catch (const std::runtime_error& e) {
+    if (!cfg.knowledge_dir.empty())
+      throw;
+    log_warn("knowledge: none (", e.what(), ")");
+    return nullptr;
+  }
+}
 
 } // namespace
 
@@ -111,6 +134,7 @@ void engine::start() {
   std::shared_ptr<storage::store> db = storage::open_store(d.cfg.database_url);
   db->migrate();
   d.llm = make_llm_client(d.cfg); // before the actors that use it
+  auto knowledge = load_knowledge(d.cfg);
   d.sys = std::make_unique<caf::actor_system>(d.sys_cfg);
   storage_options opts{db};
   opts.connect = [url = d.cfg.database_url] {
@@ -120,9 +144,10 @@ void engine::start() {
   // Without traffic, an outage still shows on /healthz within a second.
   opts.probe_interval = std::chrono::seconds(1);
   d.storage = spawn_storage(*d.sys, std::move(opts));
-  d.registry = d.sys->spawn(registry, conversation_deps{d.storage, {},
-                                                        &d.connections,
-                                                        &d.cfg, d.llm});
+  d.registry = d.sys->spawn(registry,
+                            conversation_deps{d.storage, {}, &d.connections,
+                                              &d.cfg, d.llm,
+                                              std::move(knowledge)});
   d.ready = true;
 }
 
@@ -218,6 +243,19 @@ void engine::get_session(std::string session_id, std::string visitor_id,
     [done](std::string err) {
       done(session_reply{503, "Storage unavailable: " + err, {}, {}});
     });
+}
+
+void engine::approve(std::string session_id, std::string tool_call_id,
+                     bool approved,
+                     std::function<void(int, std::string)> done) {
+  auto& d = *impl_;
+  d.ask<approval_result>(
+    d.registry,
+    approve_tool{std::move(session_id), std::move(tool_call_id), approved},
+    std::function<void(approval_result)>{[done](approval_result r) {
+      done(r.status, std::move(r.error));
+    }},
+    [done](std::string err) { done(503, "Engine unavailable: " + err); });
 }
 
 } // namespace parley

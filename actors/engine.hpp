@@ -68,6 +68,16 @@ public:
   void get_session(std::string session_id, std::string visitor_id,
                    std::function<void(session_reply)> done);
 
+  // -- tools ------------------------------------------------------------------
+
+  // A person approves (or declines) the tool call `tool_call_id` that waits
+  // in conversation `session_id` (a tool with needs_approval). The caller
+  // checks that this person may decide for that conversation. `done` gets
+  // 200, 404 with "Session not found" or "No tool call with that id is
+  // waiting for approval", or 503.
+  void approve(std::string session_id, std::string tool_call_id,
+               bool approved, std::function<void(int, std::string)> done);
+
   // True once storage is open and the actors run.
   bool ready() const;
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "storage/records.hpp"
+
 namespace parley {
 
 // What a conversation tells its subscribers, in engine terms. Dialects (net/)
@@ -31,6 +33,10 @@ struct event {
   bool complete = false;         // the session is complete (session_end)
   std::string reason;            // session_end reason or error type
   int timeout_seconds = 0;       // idle_warning / session_end
+  // complete: the knowledge passages the reply cites, best first, each with
+  // a short snippet as content (the SSE dialect's `sources` event). Stored
+  // linked to the assistant message before `complete` goes out.
+  std::vector<storage::knowledge_record> sources;
 };
 
 // An encoded frame, immutable and shared by every subscriber of one dialect.

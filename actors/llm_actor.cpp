@@ -8,9 +8,12 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/sources.hpp"
 #include "agent/builtin_agent.hpp"
+#include "agent/knowledge_base.hpp"
 #include "agent/llm_client.hpp"
 #include "agent/prompt.hpp"
+#include "agent/tools.hpp"
 #include "agent/upstream_error.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -24,7 +27,8 @@ using self_ptr = caf::stateful_actor<llm_state>*;
 constexpr auto history_timeout = std::chrono::seconds(10);
 
 // Stored messages to model messages: notices (idle_warning, session_end)
-// were never part of the dialogue.
+// were never part of the dialogue, and the tool calls and results of past
+// replies stay out (the reply text after them says what they gave).
 std::vector<agent::chat_message>
 dialogue_of(const std::vector<storage::message_record>& xs) {
   std::vector<agent::chat_message> out;
@@ -45,7 +49,7 @@ agent::stream_callbacks callbacks_for(caf::actor me, std::string reply_id) {
     log_debug("llm reply ", reply_id, " done: finish ", s.finish_reason,
               ", tokens in ", s.input_tokens, " out ", s.output_tokens,
               ", tool calls ", s.tool_calls.size());
-    caf::anon_send(me, reply_done{reply_id, {}, false, {}});
+    caf::anon_send(me, llm_step_done{reply_id, std::move(s.tool_calls)});
   };
   cb.on_error = [me, reply_id](agent::failure f) {
     log_warn("llm reply ", reply_id, " failed: ", agent::error_type(f.kind),
@@ -61,8 +65,22 @@ agent::stream_callbacks callbacks_for(caf::actor me, std::string reply_id) {
   return cb;
 }
 
+// One model call with the turn so far. However this actor ends (done,
+// failed, or killed by the conversation), the upstream request ends with
+// it; for a finished one the cancel is a no-op.
+void start_step(self_ptr self, const llm_deps& deps) {
+  auto& st = self->state;
+  ++st.steps;
+  st.step_text.clear();
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto client = deps.client;
+  auto id = client->start(st.request, callbacks_for(me, st.reply_id));
+  self->attach_functor([client, id](const caf::error&) { client->cancel(id); });
+}
+
 void start_stream(self_ptr self, const llm_deps& deps, const reply_request& x,
                   std::vector<agent::chat_message> history) {
+  auto& st = self->state;
   // The conversation stores the visitor's message before asking for a
   // reply; should the history miss it anyway, it must still be asked.
   if (history.empty() || history.back().role != "user"
@@ -71,28 +89,34 @@ void start_stream(self_ptr self, const llm_deps& deps, const reply_request& x,
   auto& opts = deps.client->options();
   // The profile as updated from this very message, so a visitor who just
   // gave their name is not asked for it.
-  auto req = agent::build_request(opts.system_prompt,
-                                  self->state.out.conversation_data, history,
-                                  opts.history_chars);
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto client = deps.client;
-  auto id = client->start(req, callbacks_for(me, x.reply_id));
-  // However this actor ends (done, failed, or killed by the conversation),
-  // the upstream request ends with it; for a finished one this is a no-op.
-  self->attach_functor([client, id](const caf::error&) { client->cancel(id); });
+  st.request = agent::build_request(opts.system_prompt,
+                                    st.out.conversation_data, history,
+                                    opts.history_chars);
+  st.request.system = agent::with_passages(st.request.system, st.out.sources);
+  if (deps.cfg->llm_max_tool_steps > 0)
+    st.request.tools = agent::tool_registry();
+  start_step(self, deps);
 }
 
 void builtin_reply(self_ptr self, const llm_deps& deps,
                    const reply_request& x) {
-  self->state.out = agent::builtin_agent{deps.cfg->builtin_words}.answer(
-    {x.user_text, x.conversation_data});
-  self->state.started = self->clock().now();
+  auto& st = self->state;
+  st.out = agent::builtin_agent{deps.cfg->builtin_words, deps.knowledge.get()}
+             .answer({x.user_text, x.conversation_data});
+  st.sources = sources_of(st.out.sources);
+  st.started = self->clock().now();
   self->send(self, next_atom::value);
 }
 
 void upstream_reply(self_ptr self, const llm_deps& deps,
                     const reply_request& x) {
-  self->state.out = agent::visitor_extras({x.user_text, x.conversation_data});
+  auto& st = self->state;
+  st.out = agent::visitor_extras({x.user_text, x.conversation_data});
+  // The passages for the prompt are the sources the reply cites.
+  if (deps.knowledge)
+    for (auto* p : deps.knowledge->search(x.user_text, agent::max_sources))
+      st.out.sources.push_back(*p);
+  st.sources = sources_of(st.out.sources);
   if (!deps.storage)
     return start_stream(self, deps, x, {});
   self->request(deps.storage, history_timeout, load_messages{x.session_id})
@@ -104,6 +128,59 @@ void upstream_reply(self_ptr self, const llm_deps& deps,
         log_warn("llm reply ", x.reply_id, ": no history (",
                  caf::to_string(err), ")");
         start_stream(self, deps, x, {});
+      });
+}
+
+void finish(self_ptr self, caf::actor conversation) {
+  auto& st = self->state;
+  self->send(conversation,
+             reply_done{st.reply_id, std::move(st.out.conversation_data),
+                        st.out.needs_info, std::move(st.out.suggestions),
+                        std::move(st.sources)});
+  self->quit();
+}
+
+// The model called tools: the conversation runs them, then the model is
+// asked again with the results.
+void on_step_done(self_ptr self, caf::actor conversation,
+                  const llm_deps& deps, llm_step_done& x) {
+  auto& st = self->state;
+  if (x.calls.empty())
+    return finish(self, conversation);
+  // Each model call but the first follows a tool round.
+  if (st.steps > deps.cfg->llm_max_tool_steps) {
+    log_warn("llm reply ", st.reply_id, ": the model still calls tools after ",
+             st.steps - 1, " tool rounds; the reply ends here");
+    return finish(self, conversation);
+  }
+  agent::chat_message call{"assistant", st.step_text};
+  call.tool_calls = x.calls;
+  st.request.messages.push_back(std::move(call));
+  // No timeout: a call may wait for a person's approval.
+  self
+    ->request(conversation, caf::infinite,
+              tool_round{st.reply_id, st.step_text, std::move(x.calls)})
+    .then(
+      [=](tool_results& r) {
+        auto& st = self->state;
+        for (auto& result : r.results) {
+          agent::chat_message m{"tool", std::move(result.content)};
+          m.tool_call_id = std::move(result.tool_call_id);
+          st.request.messages.push_back(std::move(m));
+          add_sources(st.sources, result.sources);
+        }
+        if (!r.conversation_data.empty())
+          st.out.conversation_data = std::move(r.conversation_data);
+        start_step(self, deps);
+      },
+      [=](caf::error& err) {
+        self->send(conversation,
+                   reply_failed{self->state.reply_id,
+                                "The tools of the reply failed",
+                                "tool_error"});
+        log_warn("llm reply ", self->state.reply_id, ": tool round failed: ",
+                 caf::to_string(err));
+        self->quit();
       });
 }
 
@@ -158,23 +235,15 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
           self->send(self, next_atom::value);
         return;
       }
-      self->send(conversation,
-                 reply_done{self->state.reply_id,
-                            std::move(self->state.out.conversation_data),
-                            self->state.out.needs_info,
-                            std::move(self->state.out.suggestions)});
-      self->quit();
+      finish(self, conversation);
     },
-    // From the curl loop (real providers): forwarded, then the actor quits.
-    [=](reply_chunk& x) { self->send(conversation, std::move(x)); },
-    [=](reply_done& x) {
-      auto& out = self->state.out;
-      x.conversation_data = std::move(out.conversation_data);
-      x.needs_info = out.needs_info;
-      x.suggestions = std::move(out.suggestions);
+    // From the curl loop (real providers): chunks are forwarded; a finished
+    // model call either ends the reply or starts a tool round.
+    [=](reply_chunk& x) {
+      self->state.step_text += x.text;
       self->send(conversation, std::move(x));
-      self->quit();
     },
+    [=](llm_step_done& x) { on_step_done(self, conversation, deps, x); },
     [=](reply_failed& x) {
       self->send(conversation, std::move(x));
       self->quit();

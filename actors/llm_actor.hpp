@@ -9,10 +9,13 @@
 #include <caf/fwd.hpp>
 
 #include "agent/builtin_agent.hpp"
+#include "agent/llm_types.hpp"
+#include "storage/records.hpp"
 
 namespace parley {
 
 namespace agent {
+class knowledge_base;
 class llm_client;
 } // namespace agent
 
@@ -26,14 +29,20 @@ struct llm_deps {
     // nop
   }
   llm_deps(const settings* cfg, caf::actor storage,
-           std::shared_ptr<agent::llm_client> client)
-      : cfg(cfg), storage(std::move(storage)), client(std::move(client)) {
+           std::shared_ptr<agent::llm_client> client,
+           std::shared_ptr<const agent::knowledge_base> knowledge = nullptr)
+      : cfg(cfg),
+        storage(std::move(storage)),
+        client(std::move(client)),
+        knowledge(std::move(knowledge)) {
     // nop
   }
 
   const settings* cfg;
   caf::actor storage;                        // history; may be null
   std::shared_ptr<agent::llm_client> client; // null: the builtin agent
+  // Passages for the prompt and the sources; null: none.
+  std::shared_ptr<const agent::knowledge_base> knowledge;
 };
 
 struct llm_state {
@@ -43,18 +52,32 @@ struct llm_state {
   // When the builtin reply started: chunk k is due k pauses after it, so a
   // late chunk does not push every later one back.
   caf::actor_clock::time_point started;
+  std::vector<storage::knowledge_record> sources; // what the reply cites
+  // Real providers: the turn as the model sees it, tool rounds included;
+  // the text of the current model call; model calls made.
+  agent::llm_request request;
+  std::string step_text;
+  int steps = 0;
   static inline const char* name = "parley.llm";
 };
 
 // Streams one reply: on a reply_request it sends the conversation
-// reply_chunk messages, then reply_done (or reply_failed when a real
-// provider fails), and quits. The conversation stops it early with an exit
-// message, which also aborts the upstream request.
+// reply_chunk messages, then reply_done (with the sources it cites), or
+// reply_failed when a real provider fails, and quits. The conversation
+// stops it early with an exit message, which also aborts the upstream
+// request.
 //
 //   conversation --reply_request--> llm actor --start/cancel--> llm_client
-//        ^                            |     ^                  (curl loop
-//        +--reply_chunk/done/failed---+     +---anon_send------  thread)
-//                                  reply_chunk, reply_done, reply_failed
+//        ^  ^                        |  |  ^                  (curl loop
+//        |  +--reply_chunk/done/-----+  |  +---anon_send------  thread)
+//        |     failed                   |   reply_chunk, llm_step_done,
+//        +------tool_round / tool_results   reply_failed
+//
+// Real providers get the best knowledge passages in the system prompt and
+// the tool registry. When the model calls tools, the conversation runs them
+// (a tool_round request, answered once every call ran, approved ones
+// included) and the model is asked again with the results, at most
+// settings.llm_max_tool_steps times; tool calls beyond that end the reply.
 //
 // Builtin: the chunks are paced by settings.stream_delay_ms.
 caf::behavior llm_actor(caf::stateful_actor<llm_state>* self,

@@ -12,6 +12,7 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 
+#include "agent/llm_types.hpp"
 #include "storage/records.hpp"
 
 namespace parley {
@@ -84,6 +85,7 @@ struct reply_done {
   std::string conversation_data;
   bool needs_info = false;
   std::vector<std::string> suggestions;
+  std::vector<storage::knowledge_record> sources; // what the reply cites
 };
 
 // The reply failed upstream (LLM errors): `error` is a text for people,
@@ -93,6 +95,49 @@ struct reply_failed {
   std::string reply_id;
   std::string error;
   std::string error_type;
+};
+
+// -- tools (LLM actor <-> conversation, engine -> conversation) ----------------
+
+// From the curl loop to the LLM actor: one model call ended well; `calls`
+// are the tools it asked for (none: the reply is complete).
+struct llm_step_done {
+  std::string reply_id;
+  std::vector<agent::tool_call> calls;
+};
+
+// LLM actor -> conversation (a request): the model called tools. The
+// conversation stores the call message (with `text`, what the model said
+// before calling), runs the calls in order, waiting for a person's approval
+// where a tool needs it, stores each result and answers with tool_results.
+struct tool_round {
+  std::string reply_id;
+  std::string text;
+  std::vector<agent::tool_call> calls;
+};
+
+struct tool_result {
+  std::string tool_call_id;
+  std::string content; // JSON text for the model
+  std::vector<storage::knowledge_record> sources;
+};
+
+struct tool_results {
+  std::vector<tool_result> results; // in the order of the calls
+  std::string conversation_data;    // the profile after the round, if changed
+};
+
+// Engine -> registry -> conversation: a person approved or declined the tool
+// call waiting in a conversation. Answered with an approval_result.
+struct approve_tool {
+  std::string session_id;
+  std::string tool_call_id;
+  bool approved = false;
+};
+
+struct approval_result {
+  int status = 200; // 404: no call with that id is waiting
+  std::string error;
 };
 
 // -- storage actor
@@ -141,10 +186,26 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, message_record& x) {
   return f(caf::meta::type_name("parley::storage::message_record"), x.id,
            x.session_id, x.role, x.kind, x.content, x.state, x.created_at,
-           x.tool_call_id, x.tool_calls, x.image, x.html);
+           x.tool_call_id, x.tool_calls, x.image, x.html, x.sources);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, knowledge_record& x) {
+  return f(caf::meta::type_name("parley::storage::knowledge_record"), x.id,
+           x.title, x.content);
 }
 
 } // namespace storage
+
+namespace agent {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
+  return f(caf::meta::type_name("parley::agent::tool_call"), x.id, x.name,
+           x.arguments);
+}
+
+} // namespace agent
 
 #define PARLEY_INSPECT(type, ...)                                              \
   template <class Inspector>                                                   \
@@ -163,8 +224,14 @@ PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)
 PARLEY_INSPECT(reply_chunk, x.reply_id, x.text)
 PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,
-               x.suggestions)
+               x.suggestions, x.sources)
 PARLEY_INSPECT(reply_failed, x.reply_id, x.error, x.error_type)
+PARLEY_INSPECT(llm_step_done, x.reply_id, x.calls)
+PARLEY_INSPECT(tool_round, x.reply_id, x.text, x.calls)
+PARLEY_INSPECT(tool_result, x.tool_call_id, x.content, x.sources)
+PARLEY_INSPECT(tool_results, x.results, x.conversation_data)
+PARLEY_INSPECT(approve_tool, x.session_id, x.tool_call_id, x.approved)
+PARLEY_INSPECT(approval_result, x.status, x.error)
 PARLEY_INSPECT(save_session, x.session, x.create)
 PARLEY_INSPECT(save_message, x.message)
 PARLEY_INSPECT(load_session, x.session_id)
@@ -199,4 +266,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_ATOM(parley, parley, quit_atom, "quit")
   CAF_ADD_ATOM(parley, parley, shutdown_atom, "shutdown")
   CAF_ADD_TYPE_ID(parley, (parley::reply_failed))
+  CAF_ADD_TYPE_ID(parley, (parley::llm_step_done))
+  CAF_ADD_TYPE_ID(parley, (parley::tool_round))
+  CAF_ADD_TYPE_ID(parley, (parley::tool_results))
+  CAF_ADD_TYPE_ID(parley, (parley::approve_tool))
+  CAF_ADD_TYPE_ID(parley, (parley::approval_result))
 CAF_END_TYPE_ID_BLOCK(parley)

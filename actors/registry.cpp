@@ -106,6 +106,17 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
       });
       return rp;
     },
+    [=](approve_tool& x) -> caf::result<approval_result> {
+      auto rp = self->make_response_promise<approval_result>();
+      auto id = x.session_id;
+      with_conversation(self, id, [=](caf::actor conv) mutable {
+        if (conv)
+          rp.delegate(conv, std::move(x));
+        else
+          rp.deliver(approval_result{404, not_found_text});
+      });
+      return rp;
+    },
     [=](const went_idle& x) {
       auto& live = self->state.live;
       auto i = live.find(x.session_id);

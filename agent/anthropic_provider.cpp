@@ -38,6 +38,39 @@ bool ends_with(const std::string& x, const std::string& suffix) {
          && x.compare(x.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// Tool calls are tool_use blocks of the assistant's turn; tool results are
+// tool_result blocks of the next user turn, all results of one round in one
+// user message (the API wants roles to alternate).
+void add_message(json& messages, const chat_message& m) {
+  if (m.role == "tool") {
+    json block{{"type", "tool_result"},
+               {"tool_use_id", m.tool_call_id},
+               {"content", m.content}};
+    if (!messages.empty() && messages.back()["role"] == "user"
+        && messages.back()["content"].is_array())
+      messages.back()["content"].push_back(std::move(block));
+    else
+      messages.push_back(
+        {{"role", "user"}, {"content", json::array({std::move(block)})}});
+    return;
+  }
+  if (m.tool_calls.empty()) {
+    messages.push_back({{"role", m.role}, {"content", m.content}});
+    return;
+  }
+  json blocks = json::array();
+  if (!m.content.empty())
+    blocks.push_back({{"type", "text"}, {"text", m.content}});
+  for (auto& c : m.tool_calls) {
+    auto input = json::parse(c.arguments, nullptr, false);
+    blocks.push_back({{"type", "tool_use"},
+                      {"id", c.id},
+                      {"name", c.name},
+                      {"input", input.is_object() ? input : json::object()}});
+  }
+  messages.push_back({{"role", m.role}, {"content", std::move(blocks)}});
+}
+
 } // namespace
 
 anthropic_provider::anthropic_provider(provider_options opts)
@@ -56,11 +89,19 @@ anthropic_provider::anthropic_provider(provider_options opts)
 http_request anthropic_provider::make_request(const llm_request& req) const {
   json messages = json::array();
   for (auto& m : req.messages)
-    messages.push_back({{"role", m.role}, {"content", m.content}});
+    add_message(messages, m);
   json body{{"model", opts_.model},
             {"max_tokens", opts_.max_tokens},
             {"stream", true},
             {"messages", std::move(messages)}};
+  if (!req.tools.empty()) {
+    json tools = json::array();
+    for (auto& t : req.tools)
+      tools.push_back({{"name", t.name},
+                       {"description", t.description},
+                       {"input_schema", json::parse(t.parameters)}});
+    body["tools"] = std::move(tools);
+  }
   if (!req.system.empty())
     body["system"] = req.system;
   http_request out;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "agent/knowledge_base.hpp"
+#include "agent/profile_scan.hpp"
 
 namespace parley::agent {
 
@@ -46,28 +48,6 @@ std::string title_case(std::string x) {
   return x;
 }
 
-std::string find_email(const std::string& text) {
-  static const std::regex email{R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})"};
-  std::smatch m;
-  return std::regex_search(text, m, email) ? m.str() : std::string{};
-}
-
-std::string find_name(const std::string& text) {
-  // "my name is alice" names someone whatever the case; after "I am" or
-  // "this is" only capitalised words do ("I am back", "I'm looking" don't).
-  // One or two words, stopping at punctuation or at "and".
-  static const std::regex explicit_intro{
-    R"((?:my name is|my name's|call me|name:)\s+([A-Za-z][A-Za-z'-]*(?:\s+(?!and\b)[A-Za-z][A-Za-z'-]*)?))",
-    std::regex::icase};
-  static const std::regex casual_intro{
-    R"((?:\b[Ii] am|\b[Ii]'m|\b[Tt]his is)\s+([A-Z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]*)?))"};
-  std::smatch m;
-  if (std::regex_search(text, m, explicit_intro)
-      || std::regex_search(text, m, casual_intro))
-    return title_case(m.str(1));
-  return {};
-}
-
 std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in{text};
@@ -76,14 +56,31 @@ std::vector<std::string> words_of(const std::string& text) {
   return out;
 }
 
-// The reply's sentences: a greeting, an answer to the topic, and a request
-// for whatever profile field is still missing.
-std::string compose(const std::string& user_text, const json& profile) {
+// The first sentence of a passage (its first paragraph at most), short.
+std::string first_sentence(const std::string& text) {
+  auto end = text.find("\n\n");
+  for (auto stop : {". ", "? ", "! "})
+    if (auto i = text.find(stop); i < end)
+      end = i + 1;
+  return snippet(text.substr(0, end), 300);
+}
+
+// The reply's sentences: a greeting, an answer to the topic (from the best
+// knowledge passage when there is one), and a request for whatever profile
+// field is still missing.
+std::string compose(const std::string& user_text, const json& profile,
+                    const passage* best) {
   auto text = lower(user_text);
   std::string name = text_field(profile, "name");
   std::string out = name.empty() ? "Thanks for your message! "
                                  : "Thanks, " + name + "! ";
-  if (contains(text, "price") || contains(text, "cost")
+  if (best != nullptr) {
+    auto sentence = first_sentence(best->text);
+    if (!sentence.empty() && sentence.back() != '.' && sentence.back() != '?'
+        && sentence.back() != '!')
+      sentence += '.';
+    out += "From \"" + best->title + "\": " + sentence + ' ';
+  } else if (contains(text, "price") || contains(text, "cost")
       || contains(text, "how much"))
     out += "Pricing depends on the plan you choose, and I can walk you "
            "through the options that fit your needs. ";
@@ -140,7 +137,7 @@ std::string extract_profile(const std::string& text,
   if (auto email = find_email(text); !email.empty())
     profile["email"] = email;
   if (auto name = find_name(text); !name.empty())
-    profile["name"] = name;
+    profile["name"] = title_case(name);
   return profile.dump();
 }
 
@@ -157,7 +154,12 @@ turn_output visitor_extras(const turn_input& in) {
 turn_output builtin_agent::answer(const turn_input& in) const {
   auto out = visitor_extras(in);
   auto profile = parse_object(out.conversation_data);
-  auto words = fit_words(words_of(compose(in.user_text, profile)), words_);
+  if (knowledge_ != nullptr)
+    for (auto* p : knowledge_->search(in.user_text, max_sources))
+      out.sources.push_back(*p);
+  auto best = out.sources.empty() ? nullptr : &out.sources.front();
+  auto words
+    = fit_words(words_of(compose(in.user_text, profile, best)), words_);
   // Each chunk is one word with its trailing space, as the document shows
   // ("word "); the last has none, so the chunks join to the full reply.
   out.chunks.reserve(words.size());

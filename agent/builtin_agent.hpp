@@ -1,7 +1,10 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include "agent/knowledge_split.hpp"
 
 namespace parley::agent {
 
@@ -18,15 +21,26 @@ struct turn_output {
   std::vector<std::string> suggestions;
   std::string conversation_data; // updated JSON object text
   bool needs_info = false;       // name or e-mail still unknown
+  // The knowledge passages the reply drew on, best first.
+  std::vector<passage> sources;
 };
+
+class knowledge_base;
+
+// How many passages a reply cites at most.
+constexpr std::size_t max_sources = 3;
 
 // The offline agent: no network, deterministic for a given input. It picks
 // the visitor's name and e-mail out of what they write, asks for what is
-// missing, and answers with a few sentences. `words` > 0 fixes the reply to
-// exactly that many words (benchmarks compare like with like).
+// missing, and answers with a few sentences, quoting the best passage of
+// `knowledge` (when given) and citing the passages found as sources.
+// `words` > 0 fixes the reply to exactly that many words (benchmarks compare
+// like with like).
 class builtin_agent {
 public:
-  explicit builtin_agent(int words = 0) : words_(words) {
+  explicit builtin_agent(int words = 0,
+                         const knowledge_base* knowledge = nullptr)
+      : words_(words), knowledge_(knowledge) {
     // nop
   }
 
@@ -34,6 +48,7 @@ public:
 
 private:
   int words_;
+  const knowledge_base* knowledge_;
 };
 
 // Everything of a visitor-chat turn but the reply text: the updated

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Provider-neutral words for one streamed model turn: what goes up (the
@@ -11,24 +12,43 @@
 
 namespace parley::agent {
 
-struct chat_message {
-  std::string role; // "user" or "assistant"
-  std::string content;
-};
-
-// One model turn: the system prompt and the conversation so far, oldest
-// first, ending with the user's message.
-struct llm_request {
-  std::string system;
-  std::vector<chat_message> messages;
-};
-
 // A tool call the model asked for, assembled from its streamed deltas.
-// Nothing runs tools yet; they are kept so that a tool loop can use them.
 struct tool_call {
   std::string id;
   std::string name;
   std::string arguments; // JSON text, exactly as the model streamed it
+};
+
+// A tool as a model is told about it.
+struct tool_spec {
+  std::string name;
+  std::string description;
+  std::string parameters; // JSON schema of the arguments (an object)
+  // A person must approve each call before it runs (it changes something
+  // the user can see).
+  bool needs_approval = false;
+};
+
+struct chat_message {
+  chat_message() = default;
+  chat_message(std::string role, std::string content)
+      : role(std::move(role)), content(std::move(content)) {
+    // nop
+  }
+
+  std::string role; // "user", "assistant" or "tool"
+  std::string content;
+  std::vector<tool_call> tool_calls; // assistant: the calls it made
+  std::string tool_call_id;          // tool: the call this result answers
+};
+
+// One model turn: the system prompt and the conversation so far, oldest
+// first, ending with the user's message or tool results; the tools the
+// model may call.
+struct llm_request {
+  std::string system;
+  std::vector<chat_message> messages;
+  std::vector<tool_spec> tools;
 };
 
 // How a stream ended well.

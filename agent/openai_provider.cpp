@@ -35,6 +35,26 @@ std::int64_t int_at(const json& obj, const char* key, std::int64_t fallback) {
                                                   : fallback;
 }
 
+// A tool result answers its call by id; an assistant turn that called tools
+// lists the calls (its content may be null then).
+json message_json(const chat_message& m) {
+  json out{{"role", m.role}, {"content", m.content}};
+  if (m.role == "tool")
+    out["tool_call_id"] = m.tool_call_id;
+  if (!m.tool_calls.empty()) {
+    json calls = json::array();
+    for (auto& c : m.tool_calls)
+      calls.push_back(
+        {{"id", c.id},
+         {"type", "function"},
+         {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+    out["tool_calls"] = std::move(calls);
+    if (m.content.empty())
+      out["content"] = nullptr;
+  }
+  return out;
+}
+
 } // namespace
 
 openai_provider::openai_provider(provider_options opts)
@@ -51,11 +71,21 @@ http_request openai_provider::make_request(const llm_request& req) const {
   if (!req.system.empty())
     messages.push_back({{"role", "system"}, {"content", req.system}});
   for (auto& m : req.messages)
-    messages.push_back({{"role", m.role}, {"content", m.content}});
+    messages.push_back(message_json(m));
   json body{{"model", opts_.model},
             {"stream", true},
             {"stream_options", {{"include_usage", true}}},
             {"messages", std::move(messages)}};
+  if (!req.tools.empty()) {
+    json tools = json::array();
+    for (auto& t : req.tools)
+      tools.push_back({{"type", "function"},
+                       {"function",
+                        {{"name", t.name},
+                         {"description", t.description},
+                         {"parameters", json::parse(t.parameters)}}}});
+    body["tools"] = std::move(tools);
+  }
   // Left out by default: OpenAI's reasoning models refuse max_tokens.
   if (opts_.max_tokens > 0)
     body["max_tokens"] = opts_.max_tokens;

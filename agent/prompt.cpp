@@ -67,4 +67,17 @@ llm_request build_request(const std::string& system_prompt,
   return out;
 }
 
+std::string with_passages(const std::string& system_prompt,
+                          const std::vector<passage>& passages) {
+  if (passages.empty())
+    return system_prompt;
+  auto out = system_prompt
+             + "\n\nAnswer from these knowledge passages when they cover the "
+               "question; say so when they do not.";
+  int n = 0;
+  for (auto& p : passages)
+    out += "\n\n[" + std::to_string(++n) + "] " + p.title + "\n" + p.text;
+  return out;
+}
+
 } // namespace parley::agent

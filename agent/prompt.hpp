@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/knowledge_split.hpp"
 #include "agent/llm_types.hpp"
 
 namespace parley::agent {
@@ -25,5 +26,10 @@ llm_request build_request(const std::string& system_prompt,
                           const std::string& conversation_data,
                           const std::vector<chat_message>& history,
                           std::size_t budget_chars);
+
+// Appends knowledge passages to a system prompt, numbered, each with its
+// title, and asks the model to answer from them. No passages: unchanged.
+std::string with_passages(const std::string& system_prompt,
+                          const std::vector<passage>& passages);
 
 } // namespace parley::agent

@@ -147,6 +147,9 @@ const std::vector<descriptor>& table() {
       number("llm-retry-max-ms", &settings::llm_retry_max_ms, 1, one_hour_ms,
              "longest retry delay; a Retry-After asking for more fails the "
              "reply at once"),
+      number("llm-max-tool-steps", &settings::llm_max_tool_steps, 0, 20,
+             "tool rounds (model -> tools -> model) in one reply (0: tools "
+             "are not offered)"),
       number("stream-delay-ms", &settings::stream_delay_ms, 0, one_hour_ms,
              "pause between the builtin agent's chunks (0: as fast as "
              "possible)"),

@@ -32,6 +32,7 @@ struct settings {
   int llm_max_retries = 2;         // only before the first token
   int llm_retry_base_ms = 500;     // exponential backoff: base, 2x, 4x...
   int llm_retry_max_ms = 30000;    // longest wait, Retry-After included
+  int llm_max_tool_steps = 4;      // tool rounds per reply
   int stream_delay_ms = 20;
   int builtin_words = 0;
   std::string knowledge_dir;

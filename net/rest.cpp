@@ -229,15 +229,32 @@ std::string session_json(const session_reply& reply, bool with_messages) {
     data = nlohmann::ordered_json::object();
   doc["conversation_data"] = std::move(data);
   auto messages = nlohmann::ordered_json::array();
-  for (const auto& m : reply.messages)
-    messages.push_back({
+  for (const auto& m : reply.messages) {
+    nlohmann::ordered_json x{
       {"id", m.id},
       {"role", m.role},
       {"content", m.content},
       {"type", m.kind},
       {"state", m.state},
       {"created_at", iso8601_utc_ms(m.created_at)},
-    });
+    };
+    // Tool rounds and sources, as seeds 000 and 001 show them; omitted when
+    // empty, like every empty field of the document's schema.
+    if (!m.tool_call_id.empty())
+      x["tool_call_id"] = m.tool_call_id;
+    if (auto calls = nlohmann::ordered_json::parse(m.tool_calls, nullptr,
+                                                   false);
+        calls.is_array())
+      x["tool_calls"] = std::move(calls);
+    if (!m.sources.empty()) {
+      auto sources = nlohmann::ordered_json::array();
+      for (const auto& k : m.sources)
+        sources.push_back(
+          {{"id", k.id}, {"title", k.title}, {"content", k.content}});
+      x["sources"] = std::move(sources);
+    }
+    messages.push_back(std::move(x));
+  }
   doc["messages"] = std::move(messages);
   return dump(doc);
 }

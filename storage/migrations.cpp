@@ -40,6 +40,20 @@ ALTER TABLE messages ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN image TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN html TEXT NOT NULL DEFAULT '';
 )sql"},
+      {3, R"sql(
+CREATE TABLE knowledge_sources (
+  id      TEXT PRIMARY KEY,
+  title   TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE TABLE message_knowledge (
+  message_id   TEXT NOT NULL REFERENCES messages(id),
+  knowledge_id TEXT NOT NULL REFERENCES knowledge_sources(id),
+  position     INTEGER NOT NULL, -- the order the message cites them in
+  PRIMARY KEY (message_id, knowledge_id)
+);
+CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
+)sql"},
   };
   return all;
 }
@@ -84,6 +98,20 @@ ALTER TABLE messages ADD COLUMN tool_call_id TEXT NOT NULL DEFAULT '',
                      ADD COLUMN tool_calls TEXT NOT NULL DEFAULT '',
                      ADD COLUMN image TEXT NOT NULL DEFAULT '',
                      ADD COLUMN html TEXT NOT NULL DEFAULT '';
+)sql"},
+      {3, R"sql(
+CREATE TABLE knowledge_sources (
+  id      TEXT COLLATE "C" PRIMARY KEY,
+  title   TEXT NOT NULL,
+  content TEXT NOT NULL
+);
+CREATE TABLE message_knowledge (
+  message_id   TEXT COLLATE "C" NOT NULL REFERENCES messages(id),
+  knowledge_id TEXT COLLATE "C" NOT NULL REFERENCES knowledge_sources(id),
+  position     INTEGER NOT NULL, -- the order the message cites them in
+  PRIMARY KEY (message_id, knowledge_id)
+);
+CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
 )sql"},
   };
   return all;

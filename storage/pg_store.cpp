@@ -9,6 +9,7 @@
 #include "storage/pg_array.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/pg_copy.hpp"
+#include "storage/source_links.hpp"
 
 namespace parley::storage {
 
@@ -37,6 +38,21 @@ pg_connection::statement_list statements() {
        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[], "
        "$5::text[], $6::text[]) AS u(id, status, last_activity_at, "
        "warning_sent, conversation_data, title) WHERE s.id = u.id"},
+      // A source row never changes: the first writer's row stands.
+      {"insert_sources",
+       "INSERT INTO knowledge_sources (id, title, content) "
+       "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) "
+       "ON CONFLICT (id) DO NOTHING"},
+      {"insert_source_links",
+       "INSERT INTO message_knowledge (message_id, knowledge_id, position) "
+       "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
+       "ON CONFLICT (message_id, knowledge_id) DO NOTHING"},
+      {"source_links",
+       "SELECT mk.message_id, k.id, k.title, k.content "
+       "FROM messages m "
+       "JOIN message_knowledge mk ON mk.message_id = m.id "
+       "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
+       "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
       {"find_session",
        "SELECT id, visitor_id, status, created_at, expires_at, "
        "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
@@ -136,6 +152,37 @@ void insert_messages(pqxx::work& tx, const messages& xs) {
   copy.complete();
 }
 
+// The sources of the batch's messages and the links to them, each kind in
+// one statement.
+void insert_sources(pqxx::work& tx, const messages& xs) {
+  struct link {
+    const std::string* message_id;
+    const knowledge_record* source;
+    std::int64_t position;
+  };
+  std::vector<link> rows;
+  for (auto* x : xs) {
+    std::int64_t position = 0;
+    for (auto& k : x->sources)
+      rows.push_back({&x->id, &k, position++});
+  }
+  if (rows.empty())
+    return;
+  std::vector<const link*> ls;
+  for (auto& r : rows)
+    ls.push_back(&r);
+  tx.exec_prepared(
+    "insert_sources",
+    pg_array(ls, [](const link& r) -> auto& { return r.source->id; }),
+    pg_array(ls, [](const link& r) -> auto& { return r.source->title; }),
+    pg_array(ls, [](const link& r) -> auto& { return r.source->content; }));
+  tx.exec_prepared(
+    "insert_source_links",
+    pg_array(ls, [](const link& r) -> auto& { return *r.message_id; }),
+    pg_array(ls, [](const link& r) -> auto& { return r.source->id; }),
+    pg_array(ls, [](const link& r) { return r.position; }));
+}
+
 void update_sessions(pqxx::work& tx, const sessions& xs) {
   using x = session_record;
   auto result = tx.exec_prepared(
@@ -214,8 +261,10 @@ void pg_store::do_write_batch(const std::vector<write_op>& ops) {
     pqxx::work tx{c};
     if (!plan.new_sessions.empty())
       insert_sessions(tx, plan.new_sessions);
-    if (!plan.new_messages.empty())
+    if (!plan.new_messages.empty()) {
       insert_messages(tx, plan.new_messages);
+      insert_sources(tx, plan.new_messages);
+    }
     if (!plan.session_updates.empty())
       update_sessions(tx, plan.session_updates);
     tx.commit();
@@ -269,6 +318,11 @@ pg_store::do_messages(const std::string& session_id) {
       x.html = text(row[10]);
       result.push_back(std::move(x));
     }
+    std::vector<source_link> links;
+    for (auto row : tx.exec_prepared("source_links", session_id))
+      links.push_back(
+        {text(row[0]), {text(row[1]), text(row[2]), text(row[3])}});
+    attach_sources(result, std::move(links));
     return result;
   });
 }

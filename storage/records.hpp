@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace parley::storage {
 
@@ -24,6 +25,15 @@ struct session_record {
   std::string title;
 };
 
+// A knowledge passage a reply cites (seed 001's Knowledge): a source
+// {id, title, content} with a short snippet as content. Rows never change:
+// an id names one version of a passage.
+struct knowledge_record {
+  std::string id;
+  std::string title;
+  std::string content;
+};
+
 // One stored message of a conversation.
 struct message_record {
   std::string id;         // UUID
@@ -37,6 +47,9 @@ struct message_record {
   std::string tool_calls;   // an assistant's tool calls: a JSON array, or ""
   std::string image;        // a user's image as a data: URL, or ""
   std::string html;         // the reply rendered from markdown (seed 001)
+  // What the message cites, in order; written and read with it (a
+  // many-to-many link, as seed 001's AiChatRoomMessageKnowledge).
+  std::vector<knowledge_record> sources;
 };
 
 // A message without tool calls, image or html (most of them).

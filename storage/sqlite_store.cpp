@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "storage/migrations.hpp"
+#include "storage/source_links.hpp"
 #include "storage/sqlite_statement.hpp"
 
 namespace parley::storage {
@@ -246,6 +247,31 @@ void sqlite_store::insert_message_row(const message_record& x) {
   st.bind(10, x.image);
   st.bind(11, x.html);
   st.run();
+  insert_source_rows(x);
+}
+
+void sqlite_store::insert_source_rows(const message_record& x) {
+  std::int64_t position = 0;
+  for (auto& k : x.sources) {
+    // A source row never changes: the first writer's row stands.
+    auto& source = cached("INSERT OR IGNORE INTO knowledge_sources "
+                          "(id, title, content) VALUES (?1, ?2, ?3)",
+                          "inserting a knowledge source");
+    statement_scope scope1{source};
+    source.bind(1, k.id);
+    source.bind(2, k.title);
+    source.bind(3, k.content);
+    source.run();
+    auto& link = cached("INSERT OR IGNORE INTO message_knowledge "
+                        "(message_id, knowledge_id, position) "
+                        "VALUES (?1, ?2, ?3)",
+                        "linking a knowledge source");
+    statement_scope scope2{link};
+    link.bind(1, x.id);
+    link.bind(2, k.id);
+    link.bind(3, position++);
+    link.run();
+  }
 }
 
 std::vector<message_record>
@@ -273,6 +299,26 @@ sqlite_store::do_messages(const std::string& session_id) {
     x.html = st.column_text(10);
     result.push_back(std::move(x));
   }
+  attach_sources(result, source_links(session_id));
+  return result;
+}
+
+std::vector<source_link>
+sqlite_store::source_links(const std::string& session_id) {
+  auto& st = cached("SELECT mk.message_id, k.id, k.title, k.content "
+                    "FROM messages m "
+                    "JOIN message_knowledge mk ON mk.message_id = m.id "
+                    "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
+                    "WHERE m.session_id = ?1 "
+                    "ORDER BY mk.message_id, mk.position",
+                    "reading knowledge sources");
+  statement_scope scope{st};
+  st.bind(1, session_id);
+  std::vector<source_link> result;
+  while (st.step())
+    result.push_back({st.column_text(0),
+                      {st.column_text(1), st.column_text(2),
+                       st.column_text(3)}});
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "storage/source_links.hpp"
 #include "storage/store.hpp"
 
 struct sqlite3;
@@ -43,6 +44,9 @@ private:
   void insert_session_row(const session_record& x);
   void update_session_row(const session_record& x);
   void insert_message_row(const message_record& x);
+  // The message's sources and its links to them.
+  void insert_source_rows(const message_record& x);
+  std::vector<source_link> source_links(const std::string& session_id);
 
   // Runs SQL without parameters (pragmas, DDL, transaction control).
   void exec(const char* sql, std::string_view what);

@@ -111,6 +111,10 @@ void check_text(const message_record& x) {
                            {"tool_calls", &x.tool_calls},
                            {"image", &x.image},
                            {"html", &x.html}});
+  for (auto& k : x.sources)
+    check_fields("source", {{"id", &k.id},
+                            {"title", &k.title},
+                            {"content", &k.content}});
 }
 
 } // namespace parley::storage

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "actors/clock.hpp"
 #include "actors/connections.hpp"
@@ -59,7 +62,7 @@ struct fixture : test_coordinator_fixture<test_config> {
     db->migrate();
     storage = sys.spawn(storage_actor, db);
     reg = sys.spawn(registry,
-                    conversation_deps{storage, {}, &conns, &cfg, nullptr});
+                    conversation_deps{storage, {}, &conns, &cfg, nullptr, nullptr});
     sched.run();
   }
 
@@ -106,6 +109,25 @@ struct fixture : test_coordinator_fixture<test_config> {
     return static_cast<std::size_t>(
       std::count_if(r.frames.begin(), r.frames.end(),
                     [&](const std::string& x) { return starts_with(x, prefix); }));
+  }
+
+  // Sends `req` to `to` from a helper actor; the answer lands in the
+  // returned slot once the scheduler runs.
+  template <class Reply, class Request>
+  std::shared_ptr<std::optional<Reply>> ask(caf::actor to, Request req) {
+    auto slot = std::make_shared<std::optional<Reply>>();
+    sys.spawn([=](caf::event_based_actor* a) {
+      a->request(to, caf::infinite, req).then([=](Reply& x) {
+        *slot = std::move(x);
+      });
+    });
+    return slot;
+  }
+
+  caf::actor conversation_of(const storage::session_record& s) {
+    return deref<caf::stateful_actor<registry_state>>(reg)
+      .state.live.at(s.id)
+      .conversation;
   }
 
   // The reply text from chunks, checked against the complete frame.
@@ -343,6 +365,124 @@ CAF_TEST(an ended conversation nobody watches is let go) {
   auto [again, r2] = connect();
   post(again, s);
   CAF_CHECK_EQUAL(r2->frames.back(), "error:Session is not active");
+}
+
+
+// -- tool rounds (what the LLM actor asks when a model calls tools) ----------
+
+CAF_TEST(a tool call that needs approval waits for approve) {
+  cfg.stream_delay_ms = 1000;
+  cfg.builtin_words = 50; // the reply is still streaming throughout
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto conv = conversation_of(s);
+  auto reply_id
+    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
+  auto results = ask<tool_results>(
+    conv, tool_round{reply_id,
+                     "Let me save that.",
+                     {{"tc_1", "search_knowledge", R"({"query":"price"})"},
+                      {"tc_2", "save_contact_details",
+                       R"({"name":"Ada","email":"ada@example.com"})"}}});
+  sched.run();
+  CAF_CHECK(!*results); // tc_2 waits
+  auto& st = deref<caf::stateful_actor<conversation_state>>(conv).state;
+  CAF_REQUIRE(st.reply && st.reply->tools);
+  CAF_CHECK(st.reply->tools->waiting);
+  CAF_CHECK_EQUAL(st.reply->tools->next, 1u); // tc_1 ran at once
+  // Only the waiting call can be decided, in its own session.
+  auto wrong = ask<approval_result>(reg, approve_tool{s.id, "tc_1", true});
+  auto other = ask<approval_result>(reg, approve_tool{make_uuid(), "tc_2", true});
+  sched.run();
+  CAF_REQUIRE(*wrong && *other);
+  CAF_CHECK_EQUAL((*wrong)->status, 404);
+  CAF_CHECK_EQUAL((*wrong)->error,
+                  "No tool call with that id is waiting for approval");
+  CAF_CHECK_EQUAL((*other)->status, 404);
+  CAF_CHECK(!*results);
+  auto ok = ask<approval_result>(reg, approve_tool{s.id, "tc_2", true});
+  sched.run();
+  CAF_REQUIRE(*ok);
+  CAF_CHECK_EQUAL((*ok)->status, 200);
+  CAF_REQUIRE(*results);
+  auto& rs = (*results)->results;
+  CAF_REQUIRE_EQUAL(rs.size(), 2u);
+  CAF_CHECK_EQUAL(rs[0].tool_call_id, "tc_1");
+  CAF_CHECK_EQUAL(rs[1].tool_call_id, "tc_2");
+  auto saved = nlohmann::json::parse(rs[1].content);
+  CAF_CHECK_EQUAL(saved["saved"]["name"], "Ada");
+  auto profile = nlohmann::json::parse((*results)->conversation_data);
+  CAF_CHECK_EQUAL(profile["email"], "ada@example.com");
+  // Deciding twice is refused.
+  auto again = ask<approval_result>(reg, approve_tool{s.id, "tc_2", false});
+  sched.run();
+  CAF_REQUIRE(*again);
+  CAF_CHECK_EQUAL((*again)->status, 404);
+  // Stored as seed 000 shows them: the call message, then one tool message
+  // per result; the profile is the session's.
+  auto stored = db->messages(s.id);
+  CAF_REQUIRE_EQUAL(stored.size(), 4u);
+  CAF_CHECK_EQUAL(stored[1].role, "assistant");
+  CAF_CHECK_EQUAL(stored[1].kind, "tool_call");
+  CAF_CHECK_EQUAL(stored[1].content, "Let me save that.");
+  auto calls = nlohmann::json::parse(stored[1].tool_calls);
+  CAF_REQUIRE_EQUAL(calls.size(), 2u);
+  CAF_CHECK_EQUAL(calls[1]["id"], "tc_2");
+  CAF_CHECK_EQUAL(calls[1]["function"]["name"], "save_contact_details");
+  CAF_CHECK_EQUAL(stored[2].role, "tool");
+  CAF_CHECK_EQUAL(stored[2].tool_call_id, "tc_1");
+  CAF_CHECK_EQUAL(stored[3].tool_call_id, "tc_2");
+  CAF_CHECK_EQUAL(stored[3].content, rs[1].content);
+  auto session = db->find_session(s.id);
+  CAF_REQUIRE(session);
+  auto stored_profile = nlohmann::json::parse(session->conversation_data);
+  CAF_CHECK_EQUAL(stored_profile["name"], "Ada");
+}
+
+CAF_TEST(a declined tool call tells the model and changes nothing) {
+  cfg.stream_delay_ms = 1000;
+  cfg.builtin_words = 50;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto conv = conversation_of(s);
+  auto reply_id
+    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
+  auto results = ask<tool_results>(
+    conv, tool_round{reply_id, "", {{"tc_9", "save_contact_details",
+                                     R"({"phone":"+61 400 000 000"})"}}});
+  sched.run();
+  CAF_CHECK(!*results);
+  auto no = ask<approval_result>(reg, approve_tool{s.id, "tc_9", false});
+  sched.run();
+  CAF_REQUIRE(*no && *results);
+  CAF_CHECK_EQUAL((*no)->status, 200);
+  CAF_REQUIRE_EQUAL((*results)->results.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json::parse((*results)->results[0].content),
+                  nlohmann::json::parse(
+                    R"({"error":"the user declined this action"})"));
+  CAF_CHECK((*results)->conversation_data.empty());
+  auto session = db->find_session(s.id);
+  CAF_REQUIRE(session);
+  CAF_CHECK(!nlohmann::json::parse(session->conversation_data)
+               .contains("phone"));
+}
+
+CAF_TEST(a tool round for another reply is refused) {
+  cfg.stream_delay_ms = 1000;
+  cfg.builtin_words = 50;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto failed = std::make_shared<bool>(false);
+  sys.spawn([=, conv = conversation_of(s)](caf::event_based_actor* a) {
+    a->request(conv, caf::infinite, tool_round{"not-the-reply", "", {}})
+      .then([](tool_results&) {}, [=](caf::error&) { *failed = true; });
+  });
+  sched.run();
+  CAF_CHECK(*failed);
+  CAF_CHECK_EQUAL(db->messages(s.id).size(), 1u); // only the user message
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -150,7 +150,7 @@ CAF_TEST(unknown events are ignored and broken ones fail) {
 
 CAF_TEST(the request) {
   anthropic_provider p{{"http://127.0.0.1:9/", "sk-ant-1", "claude-x", 0}};
-  auto http = p.make_request({"Be brief.", {{"user", "Hi"}}});
+  auto http = p.make_request({"Be brief.", {{"user", "Hi"}}, {}});
   CAF_CHECK_EQUAL(http.url, "http://127.0.0.1:9/v1/messages");
   auto has = [&](const std::string& h) {
     return std::find(http.headers.begin(), http.headers.end(), h)
@@ -165,7 +165,7 @@ CAF_TEST(the request) {
   CAF_CHECK_EQUAL(body["system"], "Be brief.");
   CAF_CHECK_EQUAL(body["messages"].size(), 1u);
   anthropic_provider v1{{"https://example.test/v1", "", "", 77}};
-  auto other = v1.make_request({"", {{"user", "Hi"}}});
+  auto other = v1.make_request({"", {{"user", "Hi"}}, {}});
   CAF_CHECK_EQUAL(other.url, "https://example.test/v1/messages");
   auto other_body = json::parse(other.body);
   CAF_CHECK(!other_body.contains("system"));
@@ -174,4 +174,36 @@ CAF_TEST(the request) {
     CAF_CHECK(h.rfind("x-api-key", 0) != 0);
   anthropic_provider defaults{{}};
   CAF_CHECK_EQUAL(defaults.endpoint(), "https://api.anthropic.com/v1/messages");
+}
+
+CAF_TEST(a request with tools and a tool round) {
+  anthropic_provider p{{"", "", "m", 0}};
+  llm_request req{"sys", {{"user", "Price?"}}, {}};
+  chat_message call{"assistant", "Let me look."};
+  call.tool_calls = {{"toolu_1", "search_knowledge", R"({"query":"price"})"},
+                     {"toolu_2", "search_knowledge", ""}};
+  chat_message r1{"tool", "one"};
+  r1.tool_call_id = "toolu_1";
+  chat_message r2{"tool", "two"};
+  r2.tool_call_id = "toolu_2";
+  req.messages.insert(req.messages.end(), {call, r1, r2});
+  req.tools = {{"search_knowledge", "Search.", R"({"type":"object"})", false}};
+  auto body = json::parse(p.make_request(req).body);
+  CAF_CHECK_EQUAL(body["tools"],
+                  json::parse(R"([{"name":"search_knowledge",
+                    "description":"Search.",
+                    "input_schema":{"type":"object"}}])"));
+  CAF_REQUIRE_EQUAL(body["messages"].size(), 3u);
+  CAF_CHECK_EQUAL(body["messages"][1],
+                  json::parse(R"({"role":"assistant","content":[
+                    {"type":"text","text":"Let me look."},
+                    {"type":"tool_use","id":"toolu_1","name":"search_knowledge",
+                     "input":{"query":"price"}},
+                    {"type":"tool_use","id":"toolu_2","name":"search_knowledge",
+                     "input":{}}]})"));
+  // Both results of the round go in one user turn.
+  CAF_CHECK_EQUAL(body["messages"][2],
+                  json::parse(R"({"role":"user","content":[
+                    {"type":"tool_result","tool_use_id":"toolu_1","content":"one"},
+                    {"type":"tool_result","tool_use_id":"toolu_2","content":"two"}]})"));
 }

@@ -197,7 +197,8 @@ CAF_TEST(broken chunks and error objects fail the stream) {
 CAF_TEST(the request) {
   openai_provider p{{"http://127.0.0.1:11434/v1/", "sk-abc", "llama3", 0}};
   llm_request req{"Be brief.",
-                  {{"user", "Hi"}, {"assistant", "Hello"}, {"user", "Price?"}}};
+                  {{"user", "Hi"}, {"assistant", "Hello"}, {"user", "Price?"}},
+                  {}};
   auto http = p.make_request(req);
   CAF_CHECK_EQUAL(http.url, "http://127.0.0.1:11434/v1/chat/completions");
   auto has = [&](const std::string& h) {
@@ -219,7 +220,7 @@ CAF_TEST(the request) {
 
 CAF_TEST(defaults and no key) {
   openai_provider p{{}};
-  auto http = p.make_request({"", {{"user", "Hi"}}});
+  auto http = p.make_request({"", {{"user", "Hi"}}, {}});
   CAF_CHECK_EQUAL(http.url, "https://api.openai.com/v1/chat/completions");
   for (auto& h : http.headers)
     CAF_CHECK(h.rfind("Authorization", 0) != 0);
@@ -227,6 +228,36 @@ CAF_TEST(defaults and no key) {
   CAF_CHECK_EQUAL(body["model"], "gpt-4o-mini");
   CAF_CHECK_EQUAL(body["messages"].size(), 1u); // no empty system message
   openai_provider capped{{"", "", "", 256}};
-  auto capped_body = json::parse(capped.make_request({"", {}}).body);
+  auto capped_body = json::parse(capped.make_request({"", {}, {}}).body);
   CAF_CHECK_EQUAL(capped_body["max_tokens"], 256);
+}
+
+CAF_TEST(a request with tools and a tool round) {
+  openai_provider p{{"", "", "m", 0}};
+  llm_request req{"sys", {{"user", "Price?"}}, {}};
+  chat_message call{"assistant", ""};
+  call.tool_calls = {{"call_1", "search_knowledge", R"({"query":"price"})"}};
+  chat_message result{"tool", R"({"results":[]})"};
+  result.tool_call_id = "call_1";
+  req.messages.push_back(call);
+  req.messages.push_back(result);
+  req.tools = {{"search_knowledge", "Search.", R"({"type":"object"})", false}};
+  auto body = json::parse(p.make_request(req).body);
+  CAF_REQUIRE_EQUAL(body["tools"].size(), 1u);
+  CAF_CHECK_EQUAL(body["tools"][0],
+                  json::parse(R"({"type":"function","function":{
+                    "name":"search_knowledge","description":"Search.",
+                    "parameters":{"type":"object"}}})"));
+  CAF_REQUIRE_EQUAL(body["messages"].size(), 4u);
+  CAF_CHECK_EQUAL(body["messages"][2],
+                  json::parse(R"({"role":"assistant","content":null,
+                    "tool_calls":[{"id":"call_1","type":"function",
+                    "function":{"name":"search_knowledge",
+                    "arguments":"{\"query\":\"price\"}"}}]})"));
+  CAF_CHECK_EQUAL(body["messages"][3],
+                  json::parse(R"({"role":"tool","tool_call_id":"call_1",
+                    "content":"{\"results\":[]}"})"));
+  // Without tools the request has no tools field.
+  req.tools.clear();
+  CAF_CHECK(!json::parse(p.make_request(req).body).contains("tools"));
 }

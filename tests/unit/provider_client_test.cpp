@@ -207,7 +207,7 @@ llm_client_options options(const std::string& url) {
   return opts;
 }
 
-const llm_request hello{"sys", {{"user", "hello"}}};
+const llm_request hello{"sys", {{"user", "hello"}}, {}};
 
 } // namespace
 

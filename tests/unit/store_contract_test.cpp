@@ -17,6 +17,7 @@
 #include "storage/store.hpp"
 #include "tests/db/test_database.hpp"
 
+using parley::storage::knowledge_record;
 using parley::storage::message_record;
 using parley::storage::open_store;
 using parley::storage::session_record;
@@ -605,6 +606,77 @@ CAF_TEST(a large batch keeps its order) {
   }
   db->write_batch(ops);
   CAF_CHECK_EQUAL(ids_of(db->messages("s1")), expected);
+}
+
+
+// -- knowledge sources (migration 3) ------------------------------------------
+
+namespace {
+
+std::string sources_of(const message_record& x) {
+  std::string result;
+  for (auto& k : x.sources)
+    result += (result.empty() ? "" : ",") + k.id;
+  return result;
+}
+
+} // namespace
+
+CAF_TEST(a message keeps its sources in order) {
+  db->insert_session(make_session("s1"));
+  auto m1 = make_message("m1", "s1", 1);
+  m1.role = "assistant";
+  m1.sources = {{"pricing.md#1", "Pricing", hostile_texts()[0]},
+                {"start.md#2", hostile_texts()[4], "Install \u2615 and run"},
+                {"b.md#3", "B", ""}};
+  auto m2 = make_message("m2", "s1", 2);
+  m2.sources = {{"b.md#3", "B changed", "ignored"}, {"pricing.md#1", "P", "x"}};
+  db->insert_message(make_message("m0", "s1", 0));
+  db->insert_message(m1);
+  db->insert_message(m2);
+  auto xs = db->messages("s1");
+  CAF_REQUIRE_EQUAL(xs.size(), 3u);
+  CAF_CHECK(xs[0].sources.empty());
+  CAF_CHECK_EQUAL(sources_of(xs[1]), "pricing.md#1,start.md#2,b.md#3");
+  CAF_CHECK_EQUAL(xs[1].sources[0].title, "Pricing");
+  CAF_CHECK_EQUAL(xs[1].sources[0].content, hostile_texts()[0]);
+  CAF_CHECK_EQUAL(xs[1].sources[1].title, hostile_texts()[4]);
+  CAF_CHECK_EQUAL(xs[1].sources[1].content, "Install \u2615 and run");
+  CAF_CHECK_EQUAL(xs[1].sources[2].content, "");
+  // Many-to-many: a source is stored once; its first row stands.
+  CAF_CHECK_EQUAL(sources_of(xs[2]), "b.md#3,pricing.md#1");
+  CAF_CHECK_EQUAL(xs[2].sources[0].title, "B");
+  CAF_CHECK_EQUAL(xs[2].sources[1].content, hostile_texts()[0]);
+}
+
+CAF_TEST(sources of one batch and of other sessions stay apart) {
+  db->insert_session(make_session("s1"));
+  db->insert_session(make_session("s2"));
+  auto a = make_message("a", "s1", 1);
+  a.sources = {{"k#1", "K1", "one"}, {"k#1", "K1 again", "dup"}};
+  auto b = make_message("b", "s2", 1);
+  b.sources = {{"k#1", "K1", "one"}, {"k#2", "K2", "two"}};
+  db->write_batch({write_op::insert(a), write_op::insert(b)});
+  auto xs = db->messages("s1");
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(sources_of(xs[0]), "k#1"); // a repeated source counts once
+  auto ys = db->messages("s2");
+  CAF_REQUIRE_EQUAL(ys.size(), 1u);
+  CAF_CHECK_EQUAL(sources_of(ys[0]), "k#1,k#2");
+}
+
+CAF_TEST(a source with invalid text is refused with its message) {
+  db->insert_session(make_session("s1"));
+  auto m = make_message("m1", "s1", 1);
+  m.sources = {{"ok#1", "fine", "fine"}, {"bad#1", "ok \xE2\x82", "x"}};
+  auto err = error_of([&] { db->insert_message(m); });
+  CAF_CHECK_EQUAL(err, "invalid source: title is not valid UTF-8 (byte 3)");
+  CAF_CHECK(db->messages("s1").empty());
+  m.sources = {{"nul#1", "t", std::string{"a\0b", 3}}};
+  err = error_of([&] { db->insert_message(m); });
+  CAF_CHECK_EQUAL(err, "invalid source: content contains a NUL character "
+                       "(byte 1)");
+  CAF_CHECK(db->messages("s1").empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

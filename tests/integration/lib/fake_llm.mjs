@@ -6,7 +6,9 @@
 //   const fake = await startFakeLlm(t);
 //   fake.plan({ split: 'bytes' }, { status: 500 });   // the next two requests
 //   fake.defaultPlan = { tokens: ['Hi', ' there'] };    // every later one
-//   fake.requests  // [{flavor, path, headers, body, at, closedEarly}]
+//   fake.requests  // [{flavor, path, headers, body, at, closedEarly, receivedMs, answeredMs}]
+//                  // (receivedMs / answeredMs: performance.now() when the request body
+//                  // was read and when the stream's first bytes went out, for benchmarks)
 //
 // The flavor follows the path: .../chat/completions is OpenAI, .../messages Anthropic.
 import http from 'node:http';
@@ -38,6 +40,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 //   noEnd         leave out the terminal events ([DONE] / message_stop ...)
 //   hold          a promise awaited before answering at all
 //   contentType   override text/event-stream
+//   toolCalls     [{id, name, arguments}] streamed after the tokens as the provider's
+//                 tool-call deltas (arguments cut into three pieces; OpenAI's
+//                 tool_calls by index, Anthropic's tool_use blocks with
+//                 input_json_delta), ending with finish_reason tool_calls / tool_use
 export class FakeLlm {
   constructor() {
     this.requests = [];
@@ -97,7 +103,7 @@ export class FakeLlm {
       body = { unparsable: text };
     }
     const flavor = /\/messages$/.test(req.url) ? 'anthropic' : /\/chat\/completions$/.test(req.url) ? 'openai' : null;
-    const record = { flavor, path: req.url, method: req.method, headers: req.headers, body, at: Date.now(), closedEarly: false };
+    const record = { flavor, path: req.url, method: req.method, headers: req.headers, body, at: Date.now(), closedEarly: false, receivedMs: performance.now() };
     this.requests.push(record);
     const plan = this.plans.length ? this.plans.shift() : this.defaultPlan;
     this.open++;
@@ -130,6 +136,7 @@ export class FakeLlm {
     res.flushHeaders();
     const model = body.model ?? 'fake-model';
     const built = flavor === 'openai' ? openaiStream(plan, model) : anthropicStream(plan, model);
+    record.answeredMs = performance.now();
     await this.#play(res, plan, flavor, built);
   }
 
@@ -237,7 +244,13 @@ function openaiStream(plan, model) {
     events.push({ kind: 'chatter', comment: ' keep-alive' });
     events.push({ kind: 'token', data: chunk({ content: t }) });
   }
-  events.push({ kind: 'end', data: chunk({}, 'stop') });
+  const calls = plan.toolCalls ?? [];
+  calls.forEach((c, index) => {
+    const [first, ...rest] = pieces(c.arguments);
+    events.push({ kind: 'tool', data: chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: first } }] }) });
+    for (const p of rest) events.push({ kind: 'tool', data: chunk({ tool_calls: [{ index, function: { arguments: p } }] }) });
+  });
+  events.push({ kind: 'end', data: chunk({}, calls.length ? 'tool_calls' : 'stop') });
   events.push({
     kind: 'end',
     data: JSON.stringify({
@@ -267,10 +280,25 @@ function anthropicStream(plan, model) {
     events.push(ev('token', 'content_block_delta', { index: 0, delta: { type: 'text_delta', text: t } }));
     events.push({ kind: 'chatter', comment: ' keep-alive' });
   }
-  events.push(ev('end', 'content_block_stop', { index: 0 }));
-  events.push(ev('end', 'message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens.length } }));
+  events.push(ev('tool', 'content_block_stop', { index: 0 }));
+  const calls = plan.toolCalls ?? [];
+  calls.forEach((c, i) => {
+    const index = i + 1;
+    events.push(ev('tool', 'content_block_start', { index, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } }));
+    for (const p of pieces(c.arguments)) events.push(ev('tool', 'content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: p } }));
+    events.push(ev('tool', 'content_block_stop', { index }));
+  });
+  events.push(ev('end', 'message_delta', { delta: { stop_reason: calls.length ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens.length } }));
   events.push(ev('end', 'message_stop', {}));
   return assemble(events, plan.lineEnding ?? '\n', plan.chatter);
+}
+
+// A tool call's arguments in three pieces, as models stream them: the first may be
+// empty, and the cuts fall inside keys and values.
+function pieces(text) {
+  const a = Math.floor(text.length / 3);
+  const b = Math.floor((2 * text.length) / 3);
+  return [text.slice(0, a), text.slice(a, b), text.slice(b)];
 }
 
 async function writeSplit(res, bytes, plan) {
