@@ -99,16 +99,23 @@ void maybe_release(self_ptr self, const conversation_deps& deps) {
 
 // Schedules the next idle deadline from the stored last activity, so a
 // reloaded conversation keeps the deadlines it had before a restart.
+std::int64_t idle_due(self_ptr self, const conversation_deps& deps) {
+  auto& s = self->state.session;
+  auto after = s.warning_sent ? deps.cfg->session_end_seconds
+                              : deps.cfg->idle_warning_seconds;
+  return s.last_activity_at + std::int64_t{after} * 1000;
+}
+
 void schedule_idle(self_ptr self, const conversation_deps& deps) {
   auto& st = self->state;
   if (st.session.status != "active")
     return;
-  auto after = st.session.warning_sent ? deps.cfg->session_end_seconds
-                                       : deps.cfg->idle_warning_seconds;
-  auto due = st.session.last_activity_at + std::int64_t{after} * 1000;
+  auto due = idle_due(self, deps);
+  if (st.tick_due != 0 && st.tick_due <= due)
+    return; // that tick fires first and re-arms for `due`
+  st.tick_due = due;
   auto delay = std::max<std::int64_t>(0, due - now_ms(self));
-  self->delayed_send(self, std::chrono::milliseconds(delay),
-                     idle_tick{++st.idle_generation});
+  self->delayed_send(self, std::chrono::milliseconds(delay), idle_tick{due});
 }
 
 // Stores an assistant message, then runs `then` (acknowledged means stored).
@@ -143,12 +150,15 @@ storage::message_record assistant_message(self_ptr self, std::string id,
 }
 
 void on_idle_tick(self_ptr self, const conversation_deps& deps,
-                  std::uint64_t generation) {
+                  std::int64_t due) {
   auto& st = self->state;
+  if (due == st.tick_due)
+    st.tick_due = 0;
   // A streaming reply is not inactivity; its end restarts the clock.
-  if (generation != st.idle_generation || st.session.status != "active"
-      || st.reply || st.shutting_down)
+  if (st.session.status != "active" || st.reply || st.shutting_down)
     return;
+  if (now_ms(self) < idle_due(self, deps))
+    return schedule_idle(self, deps); // activity moved the deadline
   event ev;
   ev.session_id = st.session.id;
   ev.response_id = make_uuid();
@@ -418,9 +428,13 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
                            storage::session_record session,
                            conversation_deps deps) {
   self->state.session = std::move(session);
-  schedule_idle(self, deps);
+  // Kept once in the state: handlers capture only `self` (a copy of the
+  // deps in each of a dozen handlers cost ~600 bytes per conversation).
+  self->state.deps = std::move(deps);
+  schedule_idle(self, self->state.deps);
   return {
-    [=](const open_session& x) {
+    [self](const open_session& x) {
+      auto& deps = self->state.deps;
       ++self->state.handled;
       auto& s = self->state.session;
       if (x.visitor_id != s.visitor_id) {
@@ -434,7 +448,8 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       ev.conversation_data = s.conversation_data;
       deps.connections->send(x.conn, ev);
     },
-    [=](post_message& x) {
+    [self](post_message& x) {
+      auto& deps = self->state.deps;
       ++self->state.handled;
       auto& st = self->state;
       if (auto err = check_visitor(self, x.visitor_id)) {
@@ -446,7 +461,8 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
         return tell(deps, x.conn, st.session.id, still_streaming_text);
       start_reply(self, deps, std::move(x.text));
     },
-    [=](const fetch_session& x) -> caf::result<session_view> {
+    [self](const fetch_session& x) -> caf::result<session_view> {
+      auto& deps = self->state.deps;
       ++self->state.handled;
       if (x.visitor_id != self->state.session.visitor_id)
         return session_view{403, "Visitor ID does not match", {}, {}};
@@ -465,7 +481,8 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
           });
       return rp;
     },
-    [=](const leave& x) {
+    [self](const leave& x) {
+      auto& deps = self->state.deps;
       auto& xs = self->state.subscribers;
       xs.erase(std::remove_if(xs.begin(), xs.end(),
                               [&](const subscriber& s) {
@@ -474,18 +491,21 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
                xs.end());
       maybe_release(self, deps);
     },
-    [=](const idle_tick& x) { on_idle_tick(self, deps, x.generation); },
-    [=](reply_chunk& x) { on_chunk(self, x); },
-    [=](reply_done& x) { on_done(self, deps, x); },
-    [=](reply_failed& x) { on_failed(self, deps, x); },
-    [=](tool_round& x) -> caf::result<tool_results> {
+    [self](const idle_tick& x) { on_idle_tick(self, self->state.deps, x.due); },
+    [self](reply_chunk& x) { on_chunk(self, x); },
+    [self](reply_done& x) { on_done(self, self->state.deps, x); },
+    [self](reply_failed& x) { on_failed(self, self->state.deps, x); },
+    [self](tool_round& x) -> caf::result<tool_results> {
+      auto& deps = self->state.deps;
       return on_tool_round(self, deps, x);
     },
-    [=](const approve_tool& x) -> approval_result {
+    [self](const approve_tool& x) -> approval_result {
+      auto& deps = self->state.deps;
       ++self->state.handled;
       return on_approve(self, deps, x);
     },
-    [=](shutdown_atom) -> caf::result<bool> {
+    [self](shutdown_atom) -> caf::result<bool> {
+      auto& deps = self->state.deps;
       self->state.shutting_down = true;
       auto rp = self->make_response_promise<bool>();
       bool streaming = self->state.reply != nullptr;
@@ -497,7 +517,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       });
       return rp;
     },
-    [=](quit_atom) { self->quit(); },
+    [self](quit_atom) { self->quit(); },
   };
 }
 

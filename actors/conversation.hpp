@@ -65,11 +65,15 @@ struct pending_reply {
 };
 
 struct conversation_state {
+  conversation_deps deps;
   storage::session_record session;
   // Grouped by encoder, so an event is encoded once per dialect.
   std::vector<subscriber> subscribers;
   std::unique_ptr<pending_reply> reply; // set while a reply streams
-  std::uint64_t idle_generation = 0;    // bumps invalidate pending ticks
+  // The earliest pending idle tick's deadline (0: none). Activity only
+  // moves the deadline; the tick re-arms itself when it fires early, so a
+  // busy conversation has one timer pending, not one per message.
+  std::int64_t tick_due = 0;
   std::uint64_t handled = 0;            // commands routed here, for release
   bool shutting_down = false;
   static inline const char* name = "parley.conversation";

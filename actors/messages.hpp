@@ -52,10 +52,11 @@ struct leave {
 
 // -- conversation internals ---------------------------------------------------
 
-// A delayed self-message; stale generations are ignored, so resetting the
-// idle clock never needs to cancel a timer.
+// A delayed self-message for the idle deadline `due` (ms since the epoch)
+// it was set for; when it fires, the conversation checks the deadline as it
+// is now, so resetting the idle clock never cancels a timer.
 struct idle_tick {
-  std::uint64_t generation = 0;
+  std::int64_t due = 0;
 };
 
 // A conversation with nothing to do asks the registry to let it go; `handled`
@@ -218,7 +219,7 @@ PARLEY_INSPECT(post_message, x.conn, x.session_id, x.visitor_id, x.text)
 PARLEY_INSPECT(fetch_session, x.session_id, x.visitor_id)
 PARLEY_INSPECT(session_view, x.status, x.error, x.session, x.messages)
 PARLEY_INSPECT(leave, x.conn)
-PARLEY_INSPECT(idle_tick, x.generation)
+PARLEY_INSPECT(idle_tick, x.due)
 PARLEY_INSPECT(went_idle, x.session_id, x.handled)
 PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)

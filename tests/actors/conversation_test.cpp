@@ -201,6 +201,28 @@ CAF_TEST(a visitor message resets the idle clock) {
   CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
 }
 
+CAF_TEST(activity after a warning brings the next warning before the end) {
+  // The end's timer (100 s) is pending when the visitor comes back at 11 s:
+  // the next warning is due at 21 s, earlier than that timer.
+  cfg.idle_warning_seconds = 10;
+  cfg.session_end_seconds = 100;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  wait(seconds(10));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+  wait(seconds(1));
+  post(conn, s, "back");
+  wait(seconds(9));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 2u);
+  wait(seconds(89));
+  CAF_CHECK_EQUAL(count(*r, "session_end:"), 0u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "session_end:"), 1u);
+}
+
 CAF_TEST(the warning is sent once per idle period) {
   auto s = make_session();
   auto [conn, r] = connect();
