@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/sources.hpp"
 #include "actors/uuid.hpp"
+#include "agent/markdown_html.hpp"
 #include "agent/tools.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -108,7 +109,9 @@ std::int64_t idle_due(self_ptr self, const conversation_deps& deps) {
 
 void schedule_idle(self_ptr self, const conversation_deps& deps) {
   auto& st = self->state;
-  if (st.session.status != "active")
+  // Idle timers are the visitor chat's (seed 002); a signed-in
+  // conversation stays open.
+  if (st.session.status != "active" || st.session.kind != "visitor")
     return;
   auto due = idle_due(self, deps);
   if (st.tick_due != 0 && st.tick_due <= due)
@@ -246,6 +249,8 @@ void on_chunk(self_ptr self, reply_chunk& x) {
   ev.kind = event_kind::chunk;
   ev.session_id = st.session.id;
   ev.message_id = st.reply->user_message_id;
+  ev.response_id = st.reply->id;
+  ev.seq = ++st.reply->chunks;
   ev.text = std::move(x.text);
   broadcast(self, ev);
 }
@@ -265,8 +270,12 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   ev.needs_info = x.needs_info;
   ev.suggestions = std::move(x.suggestions);
   ev.sources = std::move(x.sources);
+  ev.seq = st.reply->chunks;
   auto msg = assistant_message(self, st.reply->id, "message", st.reply->text);
   msg.sources = ev.sources;
+  // Signed-in chat rooms (seed 001) list the reply as sanitized HTML too.
+  if (st.session.kind == "conversation")
+    msg.html = agent::markdown_html(msg.content);
   // The assistant message (with its sources) is stored before `complete`.
   store_message(self, deps, std::move(msg),
                 [self, deps, ev](bool stored) {
@@ -417,7 +426,8 @@ const char* check_visitor(self_ptr self, const std::string& visitor_id) {
     return "Visitor ID does not match";
   if (s.status != "active")
     return "Session is not active";
-  if (now_ms(self) >= s.expires_at)
+  // Signed-in conversations do not expire; visitor sessions do.
+  if (s.kind == "visitor" && now_ms(self) >= s.expires_at)
     return "Session has expired";
   return nullptr;
 }

@@ -60,6 +60,7 @@ struct pending_reply {
   std::string user_message_id;
   std::string id;   // the assistant message id
   std::string text; // the chunks so far
+  std::uint32_t chunks = 0;
   caf::actor llm;
   std::unique_ptr<pending_tools> tools; // set during a tool round
 };

@@ -84,6 +84,14 @@ struct engine::impl {
 
   // A one-shot actor that asks `target` and hands the answer to `done`: REST
   // handlers run on network threads and must not block on actors.
+  // Asks the registry for a session and its messages.
+  void fetch(std::string session_id, std::string visitor_id,
+             std::function<void(session_reply)> done);
+
+  // Stores a new session or conversation; answers 201 with it.
+  void save_new(storage::session_record s,
+                std::function<void(session_reply)> done);
+
   template <class Reply, class Request, class OnError>
   void ask(caf::actor target, Request req, std::function<void(Reply)> done,
            OnError on_error) {
@@ -184,18 +192,46 @@ void engine::detach(std::uint64_t conn) {
     caf::anon_send(conv, leave{conn});
 }
 
+namespace {
+
+// A signed-in conversation stores its owner where a visitor session stores
+// the visitor id, under a prefix no visitor id may carry: the visitor API
+// clears ids that start with it, so knowing someone's `sub` (not a secret)
+// never opens their conversations through the visitor chat.
+constexpr char owner_prefix = '\x01';
+
+std::string owner_key(std::string sub) {
+  return owner_prefix + std::string{"user:"} + sub;
+}
+
+std::string visitor_key(std::string visitor_id) {
+  if (!visitor_id.empty() && visitor_id.front() == owner_prefix)
+    visitor_id.clear();
+  return visitor_id;
+}
+
+} // namespace
+
 void engine::open(std::uint64_t conn, std::string session_id,
                   std::string visitor_id) {
   caf::anon_send(impl_->registry,
                  open_session{conn, std::move(session_id),
-                              std::move(visitor_id)});
+                              visitor_key(std::move(visitor_id))});
 }
 
 void engine::post(std::uint64_t conn, std::string session_id,
                   std::string visitor_id, std::string text) {
   caf::anon_send(impl_->registry,
                  post_message{conn, std::move(session_id),
-                              std::move(visitor_id), std::move(text)});
+                              visitor_key(std::move(visitor_id)),
+                              std::move(text)});
+}
+
+void engine::post_as_user(std::uint64_t conn, std::string session_id,
+                          std::string sub, std::string text) {
+  caf::anon_send(impl_->registry,
+                 post_message{conn, std::move(session_id),
+                              owner_key(std::move(sub)), std::move(text)});
 }
 
 void engine::reply(std::uint64_t conn, const event& ev) {
@@ -218,8 +254,46 @@ void engine::create_session(std::string visitor_id,
   s.last_activity_at = s.created_at;
   s.conversation_data = conversation_data.empty() ? "{}"
                                                   : std::move(conversation_data);
-  d.ask<bool>(
-    d.storage, save_session{s, true},
+  d.save_new(std::move(s), std::move(done));
+}
+
+void engine::create_conversation(std::string owner_id, std::string title,
+                                 std::function<void(session_reply)> done) {
+  using namespace std::chrono;
+  storage::session_record s;
+  s.id = make_uuid();
+  s.kind = "conversation";
+  s.visitor_id = owner_key(owner_id);
+  s.owner_id = std::move(owner_id);
+  s.title = std::move(title);
+  s.status = "active";
+  s.created_at
+    = duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+        .count();
+  s.expires_at = s.created_at; // conversations do not expire
+  s.last_activity_at = s.created_at;
+  impl_->save_new(std::move(s), std::move(done));
+}
+
+void engine::list_conversations(std::string owner_id,
+                                std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  d.ask<session_list>(
+    d.storage, load_conversations{std::move(owner_id)},
+    std::function<void(session_list)>{[done](session_list xs) {
+      session_reply r;
+      r.sessions = std::move(xs.sessions);
+      done(std::move(r));
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
+    });
+}
+
+void engine::impl::save_new(storage::session_record s,
+                            std::function<void(session_reply)> done) {
+  ask<bool>(
+    storage, save_session{s, true},
     std::function<void(bool)>{[done, s](bool) {
       session_reply r;
       r.status = 201;
@@ -227,21 +301,33 @@ void engine::create_session(std::string visitor_id,
       done(std::move(r));
     }},
     [done](std::string err) {
-      done(session_reply{503, "Storage unavailable: " + err, {}, {}});
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
     });
 }
 
 void engine::get_session(std::string session_id, std::string visitor_id,
                          std::function<void(session_reply)> done) {
-  auto& d = *impl_;
+  impl_->fetch(std::move(session_id), visitor_key(std::move(visitor_id)),
+               std::move(done));
+}
+
+void engine::get_conversation(std::string session_id, std::string sub,
+                              std::function<void(session_reply)> done) {
+  impl_->fetch(std::move(session_id), owner_key(std::move(sub)),
+               std::move(done));
+}
+
+void engine::impl::fetch(std::string session_id, std::string visitor_id,
+                         std::function<void(session_reply)> done) {
+  auto& d = *this;
   d.ask<session_view>(
     d.registry, fetch_session{std::move(session_id), std::move(visitor_id)},
     std::function<void(session_view)>{[done](session_view v) {
       done(session_reply{v.status, std::move(v.error), std::move(v.session),
-                         std::move(v.messages)});
+                         std::move(v.messages), {}});
     }},
     [done](std::string err) {
-      done(session_reply{503, "Storage unavailable: " + err, {}, {}});
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
     });
 }
 

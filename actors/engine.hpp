@@ -23,6 +23,7 @@ struct session_reply {
   std::string error; // the error text when status >= 400
   storage::session_record session;
   std::vector<storage::message_record> messages;
+  std::vector<storage::session_record> sessions; // a list of conversations
 };
 
 class engine {
@@ -67,6 +68,25 @@ public:
                       std::function<void(session_reply)> done);
   void get_session(std::string session_id, std::string visitor_id,
                    std::function<void(session_reply)> done);
+
+  // -- signed-in conversations (seeds 000 and 001) ----------------------------
+  // A conversation is a session of kind "conversation" owned by a user (the
+  // JWT `sub`). A stranger gets "Visitor ID does not match" / 403, which
+  // signed-in dialects answer as 404 (they do not say whether someone
+  // else's conversation exists). The visitor calls above never reach one.
+
+  // As post(), for the conversation's owner.
+  void post_as_user(std::uint64_t conn, std::string session_id,
+                    std::string sub, std::string text);
+  // As get_session(), for the conversation's owner.
+  void get_conversation(std::string session_id, std::string sub,
+                        std::function<void(session_reply)> done);
+
+  void create_conversation(std::string owner_id, std::string title,
+                           std::function<void(session_reply)> done);
+  // reply.sessions: the owner's conversations, newest first.
+  void list_conversations(std::string owner_id,
+                          std::function<void(session_reply)> done);
 
   // -- tools ------------------------------------------------------------------
 

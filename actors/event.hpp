@@ -33,6 +33,10 @@ struct event {
   bool complete = false;         // the session is complete (session_end)
   std::string reason;            // session_end reason or error type
   int timeout_seconds = 0;       // idle_warning / session_end
+  // chunk: its number in the reply (1, 2, ...); complete: how many chunks
+  // the reply had. With response_id it names a point in a stream (the SSE
+  // dialect's event ids).
+  std::uint32_t seq = 0;
   // complete: the knowledge passages the reply cites, best first, each with
   // a short snippet as content (the SSE dialect's `sources` event). Stored
   // linked to the assistant message before `complete` goes out.

@@ -170,6 +170,15 @@ struct message_list {
   std::vector<storage::message_record> messages;
 };
 
+// A signed-in user's conversations (reply: session_list, newest first).
+struct load_conversations {
+  std::string owner_id;
+};
+
+struct session_list {
+  std::vector<storage::session_record> sessions;
+};
+
 // -- inspect overloads (CAF 0.17 form)
 // ----------------------------------------------
 
@@ -239,6 +248,8 @@ PARLEY_INSPECT(load_session, x.session_id)
 PARLEY_INSPECT(session_lookup, x.found, x.session)
 PARLEY_INSPECT(load_messages, x.session_id)
 PARLEY_INSPECT(message_list, x.messages)
+PARLEY_INSPECT(load_conversations, x.owner_id)
+PARLEY_INSPECT(session_list, x.sessions)
 
 #undef PARLEY_INSPECT
 
@@ -272,4 +283,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::tool_results))
   CAF_ADD_TYPE_ID(parley, (parley::approve_tool))
   CAF_ADD_TYPE_ID(parley, (parley::approval_result))
+  CAF_ADD_TYPE_ID(parley, (parley::load_conversations))
+  CAF_ADD_TYPE_ID(parley, (parley::session_list))
 CAF_END_TYPE_ID_BLOCK(parley)

@@ -295,6 +295,12 @@ caf::behavior storage_router(caf::event_based_actor* self,
       auto lane = lane_of(x.session_id);
       return self->delegate(lane, std::move(x));
     },
+    // Any lane: the conversations were committed before anyone was told
+    // they exist.
+    [self, lane_of](load_conversations& x) {
+      auto lane = lane_of(x.owner_id);
+      return self->delegate(lane, std::move(x));
+    },
   };
 }
 
@@ -357,6 +363,11 @@ caf::behavior storage_actor(caf::event_based_actor* self,
     [self, st](const load_messages& x) {
       return read<message_list>(self, *st, [&] {
         return message_list{st->opts.db->messages(x.session_id)};
+      });
+    },
+    [self, st](const load_conversations& x) {
+      return read<session_list>(self, *st, [&] {
+        return session_list{st->opts.db->conversations_of(x.owner_id)};
       });
     },
     [self, st](flush_atom) {

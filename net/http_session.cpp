@@ -14,6 +14,7 @@
 #include "net/context.hpp"
 #include "net/log.hpp"
 #include "net/query.hpp"
+#include "net/sse_session.hpp"
 #include "net/ws_session.hpp"
 
 namespace parley::net {
@@ -74,6 +75,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return upgrade();
   if (ctx_.stopping)
     return respond(503, "Server is shutting down", true);
+  if (is_chat_room_path(split_target(parser_->get().target()).path))
+    return chat_room();
   // The engine answers on its own threads: back onto this connection's.
   auto send = [self = shared_from_this()](http_response res) {
     auto executor = self->stream_.get_executor();
@@ -107,6 +110,52 @@ void http_session::upgrade() {
   stream_.expires_never();
   std::make_shared<ws_session>(stream_.release_socket(), ctx_)
     ->run(parser_->release(), std::move(sid), std::move(vid));
+}
+
+void http_session::chat_room() {
+  auto req = parser_->release();
+  auto version = req.version();
+  auto keep_alive = req.keep_alive();
+  auto call = parse_chat_request(req, ctx_.auth);
+  // The engine answers on its own threads: back onto this connection's.
+  auto back = [self = shared_from_this()](auto f) {
+    asio::post(self->stream_.get_executor(), std::move(f));
+  };
+  if (call.what != chat_request::action::stream)
+    return handle_chat_rest(
+      ctx_.eng, std::move(call), version, keep_alive,
+      [back, self = shared_from_this()](http_response res) {
+        back([self, res = std::move(res)]() mutable {
+          self->on_response(std::move(res));
+        });
+      });
+  // Only the room's owner may stream into it; anyone else learns nothing.
+  auto room = call.room_id;
+  auto owner = call.owner;
+  ctx_.eng.get_conversation(
+    std::move(room), std::move(owner),
+    [back, self = shared_from_this(), call = std::move(call), version,
+     keep_alive](session_reply r) mutable {
+      back([self, call = std::move(call), r = std::move(r), version,
+            keep_alive]() mutable {
+        if (r.status == 403 || r.status == 404
+            || (r.status < 400 && r.session.kind != "conversation"))
+          return self->on_response(room_not_found(version, keep_alive));
+        if (r.status >= 400)
+          return self->on_response(json_response(
+            static_cast<unsigned>(r.status), error_json(r.error), version,
+            keep_alive));
+        self->open_stream(std::move(call), version);
+      });
+    });
+}
+
+void http_session::open_stream(chat_request call, unsigned version) {
+  // The stream has timeouts of its own; this session ends here.
+  stream_.expires_never();
+  std::make_shared<sse_session>(stream_.release_socket(), ctx_)
+    ->run(version, std::move(call.room_id), std::move(call.owner),
+          std::move(call.message));
 }
 
 void http_session::respond(unsigned status, std::string_view error,

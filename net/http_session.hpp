@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/asio.hpp"
+#include "net/chat_room_api.hpp"
 #include "net/rest.hpp"
 
 namespace parley::net {
@@ -35,6 +36,8 @@ private:
   void on_read(beast::error_code ec, std::size_t bytes);
   void on_read_error(beast::error_code ec);
   void upgrade();
+  void chat_room();
+  void open_stream(chat_request call, unsigned version);
   void respond(unsigned status, std::string_view error, bool close);
   void on_response(http_response res);
   void on_write(bool close, beast::error_code ec, std::size_t bytes);

@@ -24,6 +24,7 @@
 #include "net/context.hpp"
 #include "net/http_session.hpp"
 #include "net/listener.hpp"
+#include "auth/authenticator.hpp"
 #include "net/ws_session.hpp"
 
 namespace parley::net {
@@ -98,7 +99,11 @@ private:
 
 int serve(engine& eng, const settings& cfg) {
   // Declared before the io_contexts: sessions that die with them use it.
-  context ctx{eng, cfg};
+  auth::authenticator auth{cfg};
+  if (auto problem = auth.preload(); !problem.empty())
+    log_warn("authentication: ", problem);
+  log_info("authentication: ", auth.summary());
+  context ctx{eng, cfg, auth};
   std::vector<std::unique_ptr<asio::io_context>> owned;
   std::vector<asio::io_context*> iocs;
   for (auto n = std::max(1u, std::thread::hardware_concurrency()); n > 0; --n)

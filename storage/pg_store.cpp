@@ -20,6 +20,11 @@ namespace {
 constexpr const char* lock_migrations
     = "SELECT pg_advisory_xact_lock(x'7061726c65790001'::bigint)";
 
+const std::string session_columns
+  = "SELECT id, visitor_id, status, created_at, expires_at, "
+    "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
+    "title FROM sessions ";
+
 pg_connection::statement_list statements() {
   return {
       {"insert_sessions",
@@ -53,10 +58,11 @@ pg_connection::statement_list statements() {
        "JOIN message_knowledge mk ON mk.message_id = m.id "
        "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
        "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
-      {"find_session",
-       "SELECT id, visitor_id, status, created_at, expires_at, "
-       "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
-       "title FROM sessions WHERE id = $1"},
+      {"find_session", session_columns + "WHERE id = $1"},
+      {"conversations_of",
+       session_columns
+         + "WHERE owner_id = $1 AND kind = 'conversation' "
+           "ORDER BY created_at DESC, id"},
       {"messages",
        "SELECT id, session_id, role, kind, content, state, created_at, "
        "tool_call_id, tool_calls, image, html "
@@ -273,14 +279,10 @@ void pg_store::do_write_batch(const std::vector<write_op>& ops) {
 
 // -- reads --------------------------------------------------------------------
 
-std::optional<session_record> pg_store::do_find_session(const std::string& id) {
-  return conn_->run("finding a session", [&id](pqxx::connection& c) {
-    pqxx::nontransaction tx{c};
-    auto r = tx.exec_prepared("find_session", id);
-    if (r.empty())
-      return std::optional<session_record>{};
-    auto row = r[0];
-    session_record x;
+namespace {
+
+session_record session_row(const pqxx::row& row) {
+  session_record x;
     x.id = text(row[0]);
     x.visitor_id = text(row[1]);
     x.status = text(row[2]);
@@ -292,8 +294,32 @@ std::optional<session_record> pg_store::do_find_session(const std::string& id) {
     x.kind = text(row[8]);
     x.owner_id = text(row[9]);
     x.title = text(row[10]);
-    return std::optional<session_record>{std::move(x)};
+    return x;
+}
+
+} // namespace
+
+std::optional<session_record> pg_store::do_find_session(const std::string& id) {
+  return conn_->run("finding a session", [&id](pqxx::connection& c) {
+    pqxx::nontransaction tx{c};
+    auto r = tx.exec_prepared("find_session", id);
+    if (r.empty())
+      return std::optional<session_record>{};
+    return std::optional<session_record>{session_row(r[0])};
   });
+}
+
+std::vector<session_record>
+pg_store::do_conversations_of(const std::string& owner_id) {
+  return conn_->run("listing conversations",
+                    [&owner_id](pqxx::connection& c) {
+                      pqxx::nontransaction tx{c};
+                      std::vector<session_record> result;
+                      for (auto row : tx.exec_prepared("conversations_of",
+                                                       owner_id))
+                        result.push_back(session_row(row));
+                      return result;
+                    });
 }
 
 std::vector<message_record>

@@ -178,16 +178,13 @@ void sqlite_store::insert_session_row(const session_record& x) {
   st.run();
 }
 
-std::optional<session_record>
-sqlite_store::do_find_session(const std::string& id) {
-  auto& st = cached("SELECT id, visitor_id, status, created_at, expires_at, "
-                    "last_activity_at, warning_sent, conversation_data, "
-                    "kind, owner_id, title FROM sessions WHERE id = ?1",
-                    "finding a session");
-  statement_scope scope{st};
-  st.bind(1, id);
-  if (!st.step())
-    return std::nullopt;
+namespace {
+
+#define PARLEY_SESSION_COLUMNS                                                 \
+  "SELECT id, visitor_id, status, created_at, expires_at, last_activity_at, "  \
+  "warning_sent, conversation_data, kind, owner_id, title FROM sessions "
+
+session_record session_row(sqlite_statement& st) {
   session_record x;
   x.id = st.column_text(0);
   x.visitor_id = st.column_text(1);
@@ -201,6 +198,33 @@ sqlite_store::do_find_session(const std::string& id) {
   x.owner_id = st.column_text(9);
   x.title = st.column_text(10);
   return x;
+}
+
+} // namespace
+
+std::optional<session_record>
+sqlite_store::do_find_session(const std::string& id) {
+  auto& st = cached(PARLEY_SESSION_COLUMNS "WHERE id = ?1",
+                    "finding a session");
+  statement_scope scope{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  return session_row(st);
+}
+
+std::vector<session_record>
+sqlite_store::do_conversations_of(const std::string& owner_id) {
+  auto& st = cached(PARLEY_SESSION_COLUMNS
+                    "WHERE owner_id = ?1 AND kind = 'conversation' "
+                    "ORDER BY created_at DESC, id",
+                    "listing conversations");
+  statement_scope scope{st};
+  st.bind(1, owner_id);
+  std::vector<session_record> result;
+  while (st.step())
+    result.push_back(session_row(st));
+  return result;
 }
 
 void sqlite_store::update_session_row(const session_record& x) {

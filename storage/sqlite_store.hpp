@@ -33,6 +33,8 @@ protected:
   std::optional<session_record> do_find_session(const std::string& id) override;
   std::vector<message_record>
   do_messages(const std::string& session_id) override;
+  std::vector<session_record>
+  do_conversations_of(const std::string& owner_id) override;
 
 private:
   struct closer {

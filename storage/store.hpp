@@ -61,6 +61,9 @@ public:
 
   // Ids that hold unstorable text match nothing.
   std::optional<session_record> find_session(const std::string& id);
+  // The signed-in conversations (kind "conversation") `owner_id` owns,
+  // newest first.
+  std::vector<session_record> conversations_of(const std::string& owner_id);
   // All messages of a session, oldest first (created_at, then insertion
   // order).
   std::vector<message_record> messages(const std::string& session_id);
@@ -72,6 +75,8 @@ protected:
     = 0;
   virtual std::vector<message_record>
   do_messages(const std::string& session_id) = 0;
+  virtual std::vector<session_record>
+  do_conversations_of(const std::string& owner_id) = 0;
 };
 
 // Opens the store named by a PARLEY_DATABASE_URL: "sqlite:PATH" or

@@ -47,6 +47,13 @@ std::optional<session_record> store::find_session(const std::string& id) {
   return do_find_session(id);
 }
 
+std::vector<session_record>
+store::conversations_of(const std::string& owner_id) {
+  if (!storable_text(owner_id))
+    return {};
+  return do_conversations_of(owner_id);
+}
+
 std::vector<message_record> store::messages(const std::string& session_id) {
   if (!storable_text(session_id))
     return {};

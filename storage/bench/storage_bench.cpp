@@ -88,6 +88,11 @@ protected:
     return inner_->messages(session_id);
   }
 
+  std::vector<storage::session_record>
+  do_conversations_of(const std::string& owner_id) override {
+    return inner_->conversations_of(owner_id);
+  }
+
 private:
   std::shared_ptr<storage::store> inner_;
 };

@@ -96,6 +96,12 @@ protected:
     return inner_->messages(session_id);
   }
 
+  std::vector<storage::session_record>
+  do_conversations_of(const std::string& owner_id) override {
+    check_up();
+    return inner_->conversations_of(owner_id);
+  }
+
 private:
   void check_up() {
     if (down)

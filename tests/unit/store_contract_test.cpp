@@ -320,6 +320,31 @@ CAF_TEST(tool calls and results and images and html round trip) {
                      "invalid message: tool_call_id is not valid UTF-8"));
 }
 
+CAF_TEST(an owner lists only their conversations newest first) {
+  auto conv = [&](const std::string& id, const std::string& owner,
+                  std::int64_t at) {
+    auto x = make_session(id);
+    x.kind = "conversation";
+    x.owner_id = owner;
+    x.created_at = at;
+    db->insert_session(x);
+  };
+  conv("c1", "alice", 100);
+  conv("c2", "bob", 200);
+  conv("c3", "alice", 300);
+  auto visitor = make_session("v1"); // a visitor session is no conversation
+  visitor.owner_id = "alice";
+  db->insert_session(visitor);
+  auto xs = db->conversations_of("alice");
+  CAF_REQUIRE_EQUAL(xs.size(), 2u);
+  CAF_CHECK_EQUAL(xs[0].id, "c3");
+  CAF_CHECK_EQUAL(xs[1].id, "c1");
+  CAF_CHECK_EQUAL(xs[1].owner_id, "alice");
+  CAF_CHECK(db->conversations_of("carol").empty());
+  CAF_CHECK(db->conversations_of("alice' OR '1'='1").empty());
+  CAF_CHECK(db->conversations_of("\xff").empty());
+}
+
 CAF_TEST(unknown session is nullopt) {
   db->insert_session(make_session("s1"));
   CAF_CHECK(!db->find_session("s2").has_value());

@@ -1,0 +1,189 @@
+#include "net/sse_session.hpp"
+
+#include <array>
+#include <cstdio>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+#include "actors/engine.hpp"
+#include "net/context.hpp"
+#include "net/log.hpp"
+#include "net/sse_dialect.hpp"
+
+namespace parley::net {
+
+namespace {
+
+constexpr std::size_t max_gather = 64;
+
+// Marks the end of the stream: the last chunk, or nothing for HTTP/1.0.
+const frame_ptr& end_marker() {
+  static const frame_ptr x = std::make_shared<const std::string>();
+  return x;
+}
+
+} // namespace
+
+sse_session::sse_session(socket_type&& socket, context& ctx)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx) {
+  // nop
+}
+
+sse_session::~sse_session() {
+  if (conn_ != 0)
+    ctx_.eng.detach(conn_);
+}
+
+void sse_session::run(unsigned http_version, std::string room_id,
+                      std::string owner, std::string message) {
+  chunked_ = http_version >= 11;
+  std::string head = http_version >= 11 ? "HTTP/1.1" : "HTTP/1.0";
+  head += " 200 OK\r\n"
+          "Content-Type: text/event-stream\r\n"
+          "Cache-Control: no-cache\r\n"
+          "X-Accel-Buffering: no\r\n"
+          "Connection: close\r\n";
+  if (chunked_)
+    head += "Transfer-Encoding: chunked\r\n";
+  head += "\r\n";
+  // The head goes out raw with the first write; the start line is the
+  // first chunk.
+  head_ = std::move(head);
+  deliver(std::make_shared<const std::string>(sse_start()));
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+  watch();
+  arm_heartbeat();
+  conn_ = ctx_.eng.attach(weak_from_this(), &encode_sse);
+  ctx_.eng.post_as_user(conn_, std::move(room_id), std::move(owner),
+                        std::move(message));
+}
+
+void sse_session::send(frame_ptr frame) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), frame = std::move(frame)]() mutable {
+               self->deliver(std::move(frame));
+             });
+}
+
+void sse_session::deliver(frame_ptr frame) {
+  if (!frame || ending_ || finished_)
+    return;
+  if (sse_final(*frame)) {
+    ending_ = true;
+    queue_.push_back(std::move(frame));
+    queue_.push_back(end_marker());
+  } else {
+    queue_.push_back(std::move(frame));
+  }
+  if (writing_ == 0)
+    do_write();
+}
+
+void sse_session::do_write() {
+  auto n = std::min(queue_.size(), max_gather);
+  writing_ = n;
+  wrote_ = true;
+  sizes_.clear();
+  sizes_.reserve(n);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(3 * n);
+  if (!head_.empty())
+    buffers.push_back(asio::buffer(head_));
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& x = queue_[i];
+    if (!chunked_) {
+      buffers.push_back(asio::buffer(*x));
+      continue;
+    }
+    if (x == end_marker()) {
+      sizes_.emplace_back("0\r\n\r\n");
+      buffers.push_back(asio::buffer(sizes_.back()));
+      continue;
+    }
+    char line[24];
+    auto len = std::snprintf(line, sizeof(line), "%zx\r\n", x->size());
+    sizes_.emplace_back(line, static_cast<std::size_t>(len));
+    buffers.push_back(asio::buffer(sizes_.back()));
+    buffers.push_back(asio::buffer(*x));
+    buffers.push_back(asio::buffer("\r\n", 2));
+  }
+  asio::async_write(
+      socket_, std::move(buffers),
+      beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
+}
+
+void sse_session::on_write(boost::system::error_code ec, std::size_t) {
+  if (finished_)
+    return;
+  if (ec) {
+    fail(ec, "sse write");
+    return finish();
+  }
+  std::string().swap(head_);
+  bool done = queue_[writing_ - 1] == end_marker();
+  queue_.erase(queue_.begin(), queue_.begin() + writing_);
+  writing_ = 0;
+  if (done) {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    return finish();
+  }
+  if (!queue_.empty())
+    return do_write();
+  std::vector<frame_ptr>().swap(queue_);
+  std::vector<std::string>().swap(sizes_);
+}
+
+// The client sends nothing after its request; a readable socket means it
+// closed (or sent junk, which is read and dropped).
+void sse_session::watch() {
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      beast::bind_front_handler(&sse_session::on_readable, shared_from_this()));
+}
+
+void sse_session::on_readable(boost::system::error_code ec) {
+  if (finished_)
+    return;
+  if (ec)
+    return finish();
+  std::array<char, 512> junk;
+  auto n = socket_.read_some(asio::buffer(junk), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again
+      || (!ec && n > 0))
+    return watch();
+  finish(); // end of stream or reset: the client went away
+}
+
+void sse_session::arm_heartbeat() {
+  timer_.expires_after(heartbeat_after);
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->finished_ || self->ending_)
+      return;
+    if (!self->wrote_)
+      self->deliver(std::make_shared<const std::string>(sse_heartbeat()));
+    self->wrote_ = false;
+    self->arm_heartbeat();
+  });
+}
+
+void sse_session::finish() {
+  if (finished_)
+    return;
+  finished_ = true;
+  boost::system::error_code ignored;
+  timer_.cancel();
+  socket_.close(ignored);
+  queue_.clear();
+  writing_ = 0;
+  // Leave the room now: the conversation stops sending here.
+  if (conn_ != 0) {
+    ctx_.eng.detach(conn_);
+    conn_ = 0;
+  }
+}
+
+} // namespace parley::net
