@@ -251,6 +251,7 @@ void on_chunk(self_ptr self, reply_chunk& x) {
   ev.message_id = st.reply->user_message_id;
   ev.response_id = st.reply->id;
   ev.seq = ++st.reply->chunks;
+  st.reply->ends.push_back(static_cast<std::uint32_t>(st.reply->text.size()));
   ev.text = std::move(x.text);
   broadcast(self, ev);
 }
@@ -280,6 +281,10 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   store_message(self, deps, std::move(msg),
                 [self, deps, ev](bool stored) {
                   auto& st = self->state;
+                  if (stored && st.session.kind == "conversation")
+                    st.last_reply.reset(new finished_reply{
+                      st.reply->id, std::move(st.reply->text),
+                      std::move(st.reply->ends), ev.sources});
                   st.reply.reset();
                   st.session.last_activity_at = now_ms(self);
                   save_session_state(self, deps);
@@ -417,6 +422,50 @@ approval_result on_approve(self_ptr self, const conversation_deps& deps,
   return {};
 }
 
+// -- reconnecting streams --------------------------------------------------------------
+
+// Sends `conn` the chunks of a reply after chunk `after`, as they went out.
+void replay(self_ptr self, const conversation_deps& deps, std::uint64_t conn,
+            const std::string& reply_id, const std::string& text,
+            const std::vector<std::uint32_t>& ends, std::uint32_t after) {
+  for (auto i = static_cast<std::size_t>(after); i < ends.size(); ++i) {
+    event ev;
+    ev.kind = event_kind::chunk;
+    ev.session_id = self->state.session.id;
+    ev.response_id = reply_id;
+    ev.seq = static_cast<std::uint32_t>(i + 1);
+    auto begin = i == 0 ? 0u : ends[i - 1];
+    ev.text = text.substr(begin, ends[i] - begin);
+    deps.connections->send(conn, ev);
+  }
+}
+
+void on_resume(self_ptr self, const conversation_deps& deps,
+               const resume_reply& x) {
+  auto& st = self->state;
+  if (st.reply && st.reply->id == x.reply_id) {
+    // Still streaming: what was missed, then live with everyone else.
+    subscribe(self, deps, x.conn);
+    return replay(self, deps, x.conn, x.reply_id, st.reply->text,
+                  st.reply->ends, x.after);
+  }
+  if (st.last_reply && st.last_reply->id == x.reply_id) {
+    auto& done = *st.last_reply;
+    replay(self, deps, x.conn, done.id, done.text, done.ends, x.after);
+    event ev;
+    ev.kind = event_kind::complete;
+    ev.session_id = st.session.id;
+    ev.response_id = done.id;
+    ev.seq = static_cast<std::uint32_t>(done.ends.size());
+    ev.text = done.text;
+    ev.sources = done.sources;
+    deps.connections->send(x.conn, ev);
+    return maybe_release(self, deps);
+  }
+  tell(deps, x.conn, st.session.id, "Reply not found");
+  maybe_release(self, deps);
+}
+
 // -- commands --------------------------------------------------------------------------
 
 // Checks a visitor's request against the session; returns the error text.
@@ -470,6 +519,15 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       if (st.reply || st.shutting_down)
         return tell(deps, x.conn, st.session.id, still_streaming_text);
       start_reply(self, deps, std::move(x.text));
+    },
+    [self](const resume_reply& x) {
+      auto& deps = self->state.deps;
+      ++self->state.handled;
+      if (auto err = check_visitor(self, x.visitor_id)) {
+        tell(deps, x.conn, self->state.session.id, err);
+        return maybe_release(self, deps);
+      }
+      on_resume(self, deps, x);
     },
     [self](const fetch_session& x) -> caf::result<session_view> {
       auto& deps = self->state.deps;

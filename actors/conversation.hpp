@@ -61,8 +61,18 @@ struct pending_reply {
   std::string id;   // the assistant message id
   std::string text; // the chunks so far
   std::uint32_t chunks = 0;
+  std::vector<std::uint32_t> ends; // where each chunk ends in `text`
   caf::actor llm;
   std::unique_ptr<pending_tools> tools; // set during a tool round
+};
+
+// The last reply of a signed-in conversation, for streams that reconnect
+// after it ended (visitor sessions keep none: it would cost every idle one).
+struct finished_reply {
+  std::string id;
+  std::string text;
+  std::vector<std::uint32_t> ends;
+  std::vector<storage::knowledge_record> sources;
 };
 
 struct conversation_state {
@@ -71,6 +81,7 @@ struct conversation_state {
   // Grouped by encoder, so an event is encoded once per dialect.
   std::vector<subscriber> subscribers;
   std::unique_ptr<pending_reply> reply; // set while a reply streams
+  std::unique_ptr<finished_reply> last_reply;
   // The earliest pending idle tick's deadline (0: none). Activity only
   // moves the deadline; the tick re-arms itself when it fires early, so a
   // busy conversation has one timer pending, not one per message.

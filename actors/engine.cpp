@@ -305,6 +305,15 @@ void engine::impl::save_new(storage::session_record s,
     });
 }
 
+void engine::resume_as_user(std::uint64_t conn, std::string session_id,
+                            std::string sub, std::string reply_id,
+                            std::uint32_t after) {
+  caf::anon_send(impl_->registry,
+                 resume_reply{conn, std::move(session_id),
+                              owner_key(std::move(sub)), std::move(reply_id),
+                              after});
+}
+
 void engine::get_session(std::string session_id, std::string visitor_id,
                          std::function<void(session_reply)> done) {
   impl_->fetch(std::move(session_id), visitor_key(std::move(visitor_id)),

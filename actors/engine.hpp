@@ -78,6 +78,11 @@ public:
   // As post(), for the conversation's owner.
   void post_as_user(std::uint64_t conn, std::string session_id,
                     std::string sub, std::string text);
+  // A stream that reconnects (Last-Event-ID): the chunks of `reply_id`
+  // after chunk `after`, then the rest live, or its end if it is over.
+  void resume_as_user(std::uint64_t conn, std::string session_id,
+                      std::string sub, std::string reply_id,
+                      std::uint32_t after);
   // As get_session(), for the conversation's owner.
   void get_conversation(std::string session_id, std::string sub,
                         std::function<void(session_reply)> done);

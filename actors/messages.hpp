@@ -32,6 +32,16 @@ struct post_message {
   std::string text;
 };
 
+// A reconnecting stream asks for a reply from after chunk `after` on
+// (seed 001's Last-Event-ID), then live.
+struct resume_reply {
+  std::uint64_t conn = 0;
+  std::string session_id;
+  std::string visitor_id;
+  std::string reply_id;
+  std::uint32_t after = 0;
+};
+
 struct fetch_session {
   std::string session_id;
   std::string visitor_id;
@@ -225,6 +235,8 @@ typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
 
 PARLEY_INSPECT(open_session, x.conn, x.session_id, x.visitor_id)
 PARLEY_INSPECT(post_message, x.conn, x.session_id, x.visitor_id, x.text)
+PARLEY_INSPECT(resume_reply, x.conn, x.session_id, x.visitor_id, x.reply_id,
+               x.after)
 PARLEY_INSPECT(fetch_session, x.session_id, x.visitor_id)
 PARLEY_INSPECT(session_view, x.status, x.error, x.session, x.messages)
 PARLEY_INSPECT(leave, x.conn)
@@ -285,4 +297,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::approval_result))
   CAF_ADD_TYPE_ID(parley, (parley::load_conversations))
   CAF_ADD_TYPE_ID(parley, (parley::session_list))
+  CAF_ADD_TYPE_ID(parley, (parley::resume_reply))
 CAF_END_TYPE_ID_BLOCK(parley)

@@ -95,6 +95,7 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
   return {
     [=](open_session& x) { route(self, std::move(x)); },
     [=](post_message& x) { route(self, std::move(x)); },
+    [=](resume_reply& x) { route(self, std::move(x)); },
     [=](fetch_session& x) -> caf::result<session_view> {
       auto rp = self->make_response_promise<session_view>();
       auto id = x.session_id;

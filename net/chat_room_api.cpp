@@ -1,5 +1,7 @@
 #include "net/chat_room_api.hpp"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
@@ -135,6 +137,22 @@ chat_request parse_chat_request(const http_request& req,
   if (leaf == "messages") {
     call.what = chat_request::action::messages;
     return call;
+  }
+  // A reconnecting EventSource sends the last id it saw: "<reply>:<seq>".
+  if (auto last = req["Last-Event-ID"]; !last.empty()) {
+    auto colon = last.find(':');
+    auto reply = last.substr(0, colon);
+    if (colon != std::string_view::npos && is_uuid(reply)) {
+      auto seq = last.substr(colon + 1);
+      std::uint32_t n = 0;
+      auto [end, ec] = std::from_chars(seq.data(), seq.data() + seq.size(), n);
+      if (ec == std::errc{} && end == seq.data() + seq.size()) {
+        call.resume_id = canonical_uuid(reply);
+        call.resume_after = n;
+        call.what = chat_request::action::stream;
+        return call;
+      }
+    }
   }
   auto message
       = get ? query_param(target.query, "message")

@@ -21,7 +21,9 @@ struct chat_request {
   std::string owner;      // the caller's JWT `sub`
   std::string room_id;    // messages, stream: lowercase UUID
   std::string title;      // create
-  std::string message;    // stream
+  std::string message;    // stream: a new message, or
+  std::string resume_id;  // stream: the reply to resume (Last-Event-ID)
+  std::uint32_t resume_after = 0; // the last chunk the client had
 };
 
 // Whether `path` is under /api/chat (and not /api/chats/, the visitor API).

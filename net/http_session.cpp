@@ -154,8 +154,7 @@ void http_session::open_stream(chat_request call, unsigned version) {
   // The stream has timeouts of its own; this session ends here.
   stream_.expires_never();
   std::make_shared<sse_session>(stream_.release_socket(), ctx_)
-    ->run(version, std::move(call.room_id), std::move(call.owner),
-          std::move(call.message));
+    ->run(version, std::move(call));
 }
 
 void http_session::respond(unsigned status, std::string_view error,

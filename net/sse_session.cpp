@@ -36,8 +36,7 @@ sse_session::~sse_session() {
     ctx_.eng.detach(conn_);
 }
 
-void sse_session::run(unsigned http_version, std::string room_id,
-                      std::string owner, std::string message) {
+void sse_session::run(unsigned http_version, chat_request call) {
   chunked_ = http_version >= 11;
   std::string head = http_version >= 11 ? "HTTP/1.1" : "HTTP/1.0";
   head += " 200 OK\r\n"
@@ -51,14 +50,21 @@ void sse_session::run(unsigned http_version, std::string room_id,
   // The head goes out raw with the first write; the start line is the
   // first chunk.
   head_ = std::move(head);
-  deliver(std::make_shared<const std::string>(sse_start()));
+  bool resume = !call.resume_id.empty();
+  if (!resume) // a resumed stream continues one that had the start line
+    deliver(std::make_shared<const std::string>(sse_start()));
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
   watch();
   arm_heartbeat();
   conn_ = ctx_.eng.attach(weak_from_this(), &encode_sse);
-  ctx_.eng.post_as_user(conn_, std::move(room_id), std::move(owner),
-                        std::move(message));
+  if (resume)
+    ctx_.eng.resume_as_user(conn_, std::move(call.room_id),
+                            std::move(call.owner), std::move(call.resume_id),
+                            call.resume_after);
+  else
+    ctx_.eng.post_as_user(conn_, std::move(call.room_id),
+                          std::move(call.owner), std::move(call.message));
 }
 
 void sse_session::send(frame_ptr frame) {

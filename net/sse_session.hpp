@@ -18,6 +18,7 @@
 
 #include "actors/event.hpp"
 #include "net/asio.hpp"
+#include "net/chat_room_api.hpp"
 
 namespace parley::net {
 
@@ -33,9 +34,9 @@ public:
   sse_session(socket_type&& socket, context& ctx);
   ~sse_session() override;
 
-  // Starts the stream and posts `message` to the room as its owner.
-  void run(unsigned http_version, std::string room_id, std::string owner,
-           std::string message);
+  // Starts the stream and posts the call's message to the room as its
+  // owner, or resumes the reply it names.
+  void run(unsigned http_version, chat_request call);
 
   // parley::sink; any thread.
   void send(frame_ptr frame) override;

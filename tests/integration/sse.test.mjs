@@ -257,3 +257,64 @@ test('a failing upstream ends the stream with the error event', async (t) => {
   assert.deepEqual(last.json, { error: 'Failed to process message' });
   assert.ok(!events.some((e) => e.event === 'end'));
 });
+
+// Reads a GET stream that resumes `lastId` to its end.
+async function resume(server, room, sub, lastId) {
+  const res = await fetch(`${server.baseUrl}/api/chat/${room}/stream?token=${token(sub)}`, {
+    headers: { 'last-event-id': lastId },
+    signal: AbortSignal.timeout(20_000),
+  });
+  assert.equal(res.status, 200);
+  return parseEvents(await res.text());
+}
+
+test('Last-Event-ID resumes a reply without losing or repeating text', async (t) => {
+  const server = await serve(t, { PARLEY_STREAM_DELAY_MS: '40', PARLEY_BUILTIN_WORDS: '30' });
+  const room = await createRoom(server, 'gina');
+  const abort = new AbortController();
+  const res = await fetch(`${server.baseUrl}/api/chat/${room}/stream`, {
+    method: 'POST',
+    headers: auth('gina'),
+    body: new URLSearchParams({ message: 'A long answer, please' }),
+    signal: abort.signal,
+  });
+  const reader = res.body.getReader();
+  let text = '';
+  const decoder = new TextDecoder();
+  // Read until three whole content events arrived, then drop the connection.
+  const contentsOf = (evs) => evs.filter((e) => e.event === 'message' && e.json.type === 'content');
+  let before = [];
+  while (before.length < 3) {
+    text += decoder.decode((await reader.read()).value, { stream: true });
+    const whole = text.slice(0, text.lastIndexOf('\n\n') + 2);
+    before = contentsOf(parseEvents(whole));
+  }
+  abort.abort();
+  const seen = before.slice(0, 3);
+  const lastId = seen.at(-1).id;
+  const [replyId] = lastId.split(':');
+
+  // Mid-reply: the rest arrives, numbered on from where we stopped.
+  const after = await resume(server, room, 'gina', lastId);
+  assert.ok(!after.some((e) => e.json.event === 'start'), 'no second start line');
+  const rest = contentsOf(after);
+  assert.equal(rest[0].id, `${replyId}:4`);
+  assert.equal(after.at(-1).event, 'end');
+  const streamed = [...seen, ...rest].map((e) => e.json.content).join('');
+
+  const listed = await request(server, 'GET', `/api/chat/${room}/messages`, { headers: auth('gina') });
+  const ai = listed.json.find((m) => m.sender === 'AI');
+  assert.equal(streamed, ai.message, 'nothing lost, nothing repeated');
+  assert.equal(listed.json.filter((m) => m.sender === 'USER').length, 1, 'resuming posts nothing');
+
+  // After the end: the chunks after the id, then the end again.
+  const late = await resume(server, room, 'gina', `${replyId}:25`);
+  assert.deepEqual(
+    contentsOf(late).map((e) => e.id),
+    [26, 27, 28, 29, 30].map((n) => `${replyId}:${n}`),
+  );
+  assert.equal(late.at(-1).event, 'end');
+  // An id nobody knows ends in the error event.
+  const unknown = await resume(server, room, 'gina', '00000000-0000-4000-8000-000000000000:1');
+  assert.equal(unknown.at(-1).event, 'error');
+});
