@@ -169,13 +169,21 @@ void on_idle_tick(self_ptr self, const conversation_deps& deps,
   auto kind = ev.kind == event_kind::idle_warning ? "idle_warning"
                                                   : "session_end";
   save_session_state(self, deps);
-  store_message(self, deps,
-                assistant_message(self, ev.response_id, kind, ev.text),
-                [self, deps, ev](bool) {
-                  broadcast(self, ev);
-                  schedule_idle(self, deps);
-                  maybe_release(self, deps);
-                });
+  auto msg = assistant_message(self, ev.response_id, kind, ev.text);
+  if (ev.kind == event_kind::idle_warning) {
+    // A warning is due at its second, not after a group commit: its write
+    // is queued first and lands with the next batch. The end, a `complete`
+    // frame, is stored before it is sent, like every reply.
+    store_message(self, deps, std::move(msg), [](bool) {});
+    broadcast(self, ev);
+    schedule_idle(self, deps);
+    return maybe_release(self, deps);
+  }
+  store_message(self, deps, std::move(msg), [self, deps, ev](bool) {
+    broadcast(self, ev);
+    schedule_idle(self, deps);
+    maybe_release(self, deps);
+  });
 }
 
 // -- replies ---------------------------------------------------------------------------

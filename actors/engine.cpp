@@ -30,6 +30,12 @@ public:
     add_message_types<caf::id_block::parley>();
     set("logger.file-verbosity", caf::atom("quiet"));
     set("logger.console-verbosity", caf::atom("quiet"));
+    // An idle worker sleeps on a condition variable that every enqueue from
+    // outside signals; it also wakes after this long to steal work from a
+    // busy sibling. CAF's 10 ms made idle servers wake 100 times a second
+    // per worker.
+    set("work-stealing.relaxed-sleep-duration",
+        caf::timespan{std::chrono::milliseconds(100)});
   }
 };
 

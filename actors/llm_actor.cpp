@@ -1,5 +1,6 @@
 #include "actors/llm_actor.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -103,6 +104,7 @@ void builtin_reply(self_ptr self, const llm_deps& deps,
   st.out = agent::builtin_agent{deps.cfg->builtin_words, deps.knowledge.get()}
              .answer({x.user_text, x.conversation_data});
   st.sources = sources_of(st.out.sources);
+  st.started = self->clock().now();
   self->send(self, next_atom::value);
 }
 
@@ -222,7 +224,13 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
         // Even unpaced, each chunk is its own event, interleaved with other
         // conversations as tokens from a real upstream would be.
         if (delay.count() > 0 && self->state.next < chunks.size())
-          self->delayed_send(self, delay, next_atom::value);
+          self->delayed_send(
+            self,
+            std::max(caf::timespan::zero(),
+                     caf::timespan{self->state.started
+                                   + delay * static_cast<long>(self->state.next)
+                                   - self->clock().now()}),
+            next_atom::value);
         else
           self->send(self, next_atom::value);
         return;

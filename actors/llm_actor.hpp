@@ -5,6 +5,7 @@
 #include <string>
 
 #include <caf/actor.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/fwd.hpp>
 
 #include "agent/builtin_agent.hpp"
@@ -48,6 +49,9 @@ struct llm_state {
   std::string reply_id;
   agent::turn_output out;
   std::size_t next = 0; // the next chunk to send (builtin)
+  // When the builtin reply started: chunk k is due k pauses after it, so a
+  // late chunk does not push every later one back.
+  caf::actor_clock::time_point started;
   std::vector<storage::knowledge_record> sources; // what the reply cites
   // Real providers: the turn as the model sees it, tool rounds included;
   // the text of the current model call; model calls made.

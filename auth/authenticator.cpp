@@ -103,6 +103,9 @@ void authenticator::verify_async(std::string token, callback done) const {
     };
     if (jwks_->refresh_async(retry))
       return;
+    // Refused as too soon, maybe because a refresh completed since our
+    // snapshot: check against the keys as they are now.
+    result = check(token, std::chrono::system_clock::now());
   }
   done(std::move(result));
 }

@@ -15,7 +15,9 @@
 # Options:
 #   --quick           tiny scale (smoke-sized), not for figures
 #   --only LIST       comma-separated scenarios: throughput footprint capacity
-#                     paced timers fanout churn
+#                     paced timers fanout churn storage (storage: messages
+#                     persisted per second through the storage actor, SQLite
+#                     and a throwaway PostgreSQL; issue 3)
 #   --out FILE        where to write the report (a partial or quick run never
 #                     overwrites ./BENCHMARKS.md unless told to here)
 #   --no-build        use the binaries already in build-release
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-all_scenarios="throughput footprint capacity paced timers fanout churn"
+all_scenarios="throughput footprint capacity paced timers fanout churn storage"
 scenarios=${only//,/ }
 scenarios=${scenarios:-$all_scenarios}
 for s in $scenarios; do
@@ -79,7 +81,8 @@ fi
 
 if [ "$build" = 1 ]; then
   cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-release -j2 --target parley parley_loadgen
+  cmake --build build-release -j2 --target parley parley_loadgen \
+    parley_storage_bench
 fi
 parley_bin=$repo/build-release/parley
 loadgen=$repo/build-release/bench/parley_loadgen
@@ -295,6 +298,24 @@ else
   scenario churn yes 0 3600 50 churn
 fi
 
+# Storage (issue 3): not a load generator scenario; the bench program drives
+# the storage actor in-process against SQLite and, if PostgreSQL's server
+# binaries are installed, a throwaway server started for it.
+storage_table=$tmp/storage.txt
+if [[ " $scenarios " == *" storage "* ]]; then
+  storage_bench=$repo/build-release/storage/bench/parley_storage_bench
+  storage_args=()
+  [ "$quick" = 1 ] && storage_args=(--scale 0.05)
+  echo "== storage"
+  if ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || [ -n "${PG_BINDIR:-}" ]; then
+    scripts/pg-test-env.sh -- "$storage_bench" "${storage_args[@]}" \
+      | tee "$storage_table"
+  else
+    add_note "storage: no PostgreSQL server binaries; SQLite only."
+    "$storage_bench" "${storage_args[@]}" | tee "$storage_table"
+  fi
+fi
+
 # -- BENCHMARKS.md ---------------------------------------------------------
 
 previous=$tmp/previous.jsonl
@@ -355,6 +376,23 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
   fi
   "$loadgen" report "${report_args[@]}"
   echo
+  if [ -s "$storage_table" ]; then
+    echo "## Storage: messages persisted per second (issue 3)"
+    echo
+    echo "\`parley_storage_bench\` (storage/bench/storage_bench.cpp): writers"
+    echo "each wait for one save_message acknowledgement (the write is"
+    echo "committed) before sending the next, through the same storage"
+    echo "service the engine runs (lanes of detached storage actors with"
+    echo "group commit); for comparison the same inserts one transaction"
+    echo "each, and the store's own batched write. The PostgreSQL server"
+    echo "runs on the same two cores (scripts/pg-test-env.sh). \"in tx\" is"
+    echo "the share of the run spent inside the database calls."
+    echo
+    echo '```'
+    cat "$storage_table"
+    echo '```'
+    echo
+  fi
   if [ "${#notes[@]}" -gt 0 ]; then
     echo "## Notes from this run"
     echo

@@ -30,4 +30,19 @@ char32_t utf8_next(std::string_view s, std::size_t& i) {
   return cp;
 }
 
+bool is_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    auto n = utf8_sequence_length(s.substr(i));
+    if (n == 0)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
 } // namespace parley::net

@@ -42,6 +42,9 @@ inline std::size_t utf8_sequence_length(std::string_view s) {
   return 0;
 }
 
+// Whether all of `s` is well-formed UTF-8 (NUL included).
+bool is_utf8(std::string_view s);
+
 // Decodes the code point at `s[i]` and moves `i` past it; an ill-formed
 // byte decodes as U+FFFD and is skipped alone.
 char32_t utf8_next(std::string_view s, std::size_t& i);

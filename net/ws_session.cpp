@@ -1,15 +1,19 @@
 #include "net/ws_session.hpp"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include "actors/engine.hpp"
+#include "config/log.hpp"
 #include "config/settings.hpp"
 #include "net/context.hpp"
 #include "net/ids.hpp"
 #include "net/log.hpp"
 #include "net/visitor_dialect.hpp"
+#include "net/ws_handshake.hpp"
 
 namespace parley::net {
 
@@ -33,10 +37,18 @@ const frame_ptr& connected_frame() {
   return frame;
 }
 
+// Frames per write: enough to fill a socket buffer with chunk frames, few
+// enough that the header array stays small.
+constexpr std::size_t max_gather = 64;
+
+// Reads per turn before other connections on the thread get theirs.
+constexpr int max_reads_per_turn = 4;
+
 } // namespace
 
 ws_session::ws_session(socket_type&& socket, context& ctx)
-  : ws_(std::move(socket)), ctx_(ctx) {
+    : socket_(std::move(socket)), timer_(socket_.get_executor()),
+      reader_(ctx.cfg.max_frame_bytes), ctx_(ctx) {
   // nop
 }
 
@@ -48,42 +60,42 @@ ws_session::~ws_session() {
 
 void ws_session::run(http_request req, std::string session_id,
                      std::string visitor_id) {
-  using websocket::stream_base;
-  auto timeouts = stream_base::timeout::suggested(beast::role_type::server);
-  // Ping a silent peer at half the idle timeout instead of dropping it: a
-  // visitor who only reads must outlive the session_end timer.
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  // A larger message fails the read and closes with 1009 (too big).
-  ws_.read_message_max(ctx_.cfg.max_frame_bytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
-  ws_.async_accept(req, beast::bind_front_handler(
-                          &ws_session::on_accept, shared_from_this(),
-                          std::move(session_id), std::move(visitor_id)));
+  auto hs = ws::accept(req);
+  handshake_ = std::move(hs.response);
+  asio::async_write(socket_, asio::buffer(handshake_),
+                    beast::bind_front_handler(
+                        &ws_session::on_handshake, shared_from_this(), hs.ok,
+                        std::move(session_id), std::move(visitor_id)));
 }
 
 void ws_session::send(frame_ptr frame) {
-  asio::post(ws_.get_executor(),
+  asio::post(socket_.get_executor(),
              [self = shared_from_this(), frame = std::move(frame)]() mutable {
                self->deliver(std::move(frame));
              });
 }
 
 void ws_session::shutdown() {
-  asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->close(websocket::close_code::going_away);
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->close(ws::close_code::going_away);
   });
 }
 
-void ws_session::on_accept(std::string session_id, std::string visitor_id,
-                           beast::error_code ec) {
+void ws_session::on_handshake(bool ok, std::string session_id,
+                              std::string visitor_id,
+                              boost::system::error_code ec, std::size_t) {
+  std::string().swap(handshake_);
   if (ec)
-    return fail(ec, "ws accept");
+    return fail(ec, "ws handshake");
+  if (!ok)
+    return finish(); // an HTTP error went out instead of the 101
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
   ctx_.ws_sessions.add(shared_from_this());
+  arm_timer(ping_after);
   do_read();
   if (ctx_.stopping)
-    return close(websocket::close_code::going_away);
+    return close(ws::close_code::going_away);
   conn_ = ctx_.eng.attach(weak_from_this(), &encode_visitor);
   if (session_id.empty())
     return deliver(connected_frame());
@@ -94,86 +106,151 @@ void ws_session::on_accept(std::string session_id, std::string visitor_id,
   ctx_.eng.open(conn_, canonical_uuid(session_id), std::move(visitor_id));
 }
 
+// -- reading -----------------------------------------------------------------
+
 void ws_session::do_read() {
-  // Beast sizes the buffer for the frame it waits for (about 1.5 KB) before
-  // any byte arrives. Asking for one byte keeps an idle socket's buffer
-  // empty; on_read fetches the rest of the message.
-  ws_.async_read_some(buffer_, 1,
-                      beast::bind_front_handler(&ws_session::on_read,
-                                                shared_from_this()));
+  if (finished_ || reading_)
+    return;
+  reading_ = true;
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      beast::bind_front_handler(&ws_session::on_readable, shared_from_this()));
 }
 
-void ws_session::on_read(beast::error_code ec, std::size_t) {
-  if (ec) {
-    // The socket is closed or closing (Beast answered a peer's close, or
-    // sent 1009 or 1007 itself): drop further frames, send no close.
-    closing_ = close_sent_ = true;
-    return fail(ec, "ws read");
+void ws_session::on_readable(boost::system::error_code ec) {
+  reading_ = false;
+  if (finished_)
+    return;
+  if (ec)
+    return finish();
+  // One buffer per io thread, used only inside this handler: an idle
+  // connection holds none.
+  thread_local std::array<char, 16384> buf;
+  for (int i = 0; i < max_reads_per_turn; ++i) {
+    auto n = socket_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again)
+      return do_read();
+    if (ec)
+      return finish(); // the peer went away (or reset)
+    heard_ = true;
+    pinged_ = false;
+    reader_.feed(buf.data(), n, *this);
+    if (finished_ || peer_done_)
+      return; // nothing more to read: on_write ends the connection
   }
-  if (!ws_.is_message_done())
-    return ws_.async_read(buffer_, beast::bind_front_handler(
-                                     &ws_session::on_read, shared_from_this()));
-  on_message();
-  // Give the message's memory back: idle sockets hold no buffer.
-  buffer_.clear();
-  buffer_.shrink_to_fit();
-  do_read();
+  // More may be waiting: go on after the other connections had a turn.
+  asio::post(socket_.get_executor(),
+             beast::bind_front_handler(&ws_session::on_readable,
+                                       shared_from_this(),
+                                       boost::system::error_code{}));
 }
 
-void ws_session::on_message() {
-  if (!ws_.got_text())
+void ws_session::on_message(bool text, std::string payload) {
+  if (closing_)
+    return;
+  if (!text)
     return deliver(error_frame({}, "Binary frames are not supported"));
-  auto data = buffer_.cdata();
-  auto cmd = decode_visitor(
-    std::string_view{static_cast<const char*>(data.data()), data.size()});
+  auto cmd = decode_visitor(payload);
   using kind = visitor_command::kind_type;
   switch (cmd.kind) {
-    case kind::ping:
-      return deliver(visitor_pong());
-    case kind::invalid:
-      return deliver(
+  case kind::ping:
+    return deliver(visitor_pong());
+  case kind::invalid:
+    return deliver(
         error_frame(std::move(cmd.session_id), std::move(cmd.error)));
-    case kind::chat_message:
-      if (ctx_.stopping)
-        return deliver(
+  case kind::chat_message:
+    if (ctx_.stopping)
+      return deliver(
           error_frame(std::move(cmd.session_id), "Server is shutting down"));
-      ctx_.eng.post(conn_, std::move(cmd.session_id), std::move(cmd.visitor_id),
-                    std::move(cmd.message));
+    ctx_.eng.post(conn_, std::move(cmd.session_id), std::move(cmd.visitor_id),
+                  std::move(cmd.message));
   }
 }
 
+void ws_session::on_ping(std::string payload) {
+  if (!close_sent_)
+    push({std::make_shared<const std::string>(
+              ws::control_frame(ws::opcode::pong, payload)),
+          true});
+}
+
+void ws_session::on_close(std::uint16_t code) {
+  if (close_sent_)
+    return finish(); // the answer to our close
+  // Echo the peer's code; what was not sent yet is dropped.
+  peer_done_ = true;
+  queue_.resize(head_ + writing_);
+  closing_ = true;
+  close_code_ = code == 1005 ? ws::close_code::normal : code;
+  send_close();
+}
+
+void ws_session::on_violation(std::uint16_t code, const char* why) {
+  if (log_enabled(log_level::debug))
+    log_debug("net: ws read: ", why);
+  peer_done_ = true;
+  queue_.resize(head_ + writing_);
+  closing_ = true;
+  close_code_ = code;
+  send_close();
+}
+
+// -- writing -----------------------------------------------------------------
+
 void ws_session::deliver(frame_ptr frame) {
-  if (closing_ || !frame)
+  if (closing_ || finished_ || !frame)
     return;
   auto pending = queue_.size() - head_;
   if (pending >= hard_max_queue
       || (pending >= max_queue
           && std::chrono::steady_clock::now() - write_started_ > stall)) {
-    // The peer reads nothing. Keep only the frame being written (the write
-    // refers to it), then close with 1008 once that write ends.
-    queue_.resize(head_ + 1);
-    return close(websocket::close_code::policy_error);
+    // The peer reads nothing. Keep only what is being written (the write
+    // refers to it), then close with 1008.
+    queue_.resize(head_ + writing_);
+    return close(ws::close_code::policy_error);
   }
-  queue_.push_back(std::move(frame));
-  if (queue_.size() - head_ == 1)
+  push({std::move(frame), false});
+}
+
+void ws_session::push(outgoing x) {
+  queue_.push_back(std::move(x));
+  if (writing_ == 0)
     do_write();
 }
 
 void ws_session::do_write() {
+  auto n = std::min(queue_.size() - head_, max_gather);
+  writing_ = n;
   write_started_ = std::chrono::steady_clock::now();
-  ws_.async_write(asio::buffer(*queue_[head_]),
-                  beast::bind_front_handler(&ws_session::on_write,
-                                            shared_from_this()));
+  headers_.resize(n * ws::max_header_size);
+  std::array<asio::const_buffer, 2 * max_gather> buffers;
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& x = queue_[head_ + i];
+    if (!x.framed) {
+      auto* h = headers_.data() + i * ws::max_header_size;
+      buffers[used++] = asio::buffer(
+          h, ws::write_header(h, ws::opcode::text, x.bytes->size()));
+    }
+    buffers[used++] = asio::buffer(*x.bytes);
+  }
+  asio::async_write(
+      socket_,
+      std::vector<asio::const_buffer>(buffers.begin(), buffers.begin() + used),
+      beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
-void ws_session::on_write(beast::error_code ec, std::size_t) {
+void ws_session::on_write(boost::system::error_code ec, std::size_t) {
+  if (finished_)
+    return;
   if (ec) {
-    closing_ = close_sent_ = true;
-    queue_.clear();
-    head_ = 0;
-    return fail(ec, "ws write");
+    fail(ec, "ws write");
+    return finish();
   }
-  queue_[head_++].reset();
+  for (std::size_t i = 0; i < writing_; ++i)
+    queue_[head_ + i].bytes.reset();
+  head_ += writing_;
+  writing_ = 0;
   if (head_ < queue_.size()) {
     if (head_ >= 1024 && head_ * 2 >= queue_.size()) {
       // A long backlog: drop the written slots now and then.
@@ -183,32 +260,77 @@ void ws_session::on_write(beast::error_code ec, std::size_t) {
     return do_write();
   }
   // Drained: an idle session keeps no queue memory.
-  std::vector<frame_ptr>().swap(queue_);
+  std::vector<outgoing>().swap(queue_);
+  std::vector<unsigned char>().swap(headers_);
   head_ = 0;
+  if (close_sent_) {
+    // Our close frame is out. If the peer closed (or broke the protocol)
+    // there is nothing to wait for; else it answers with its own close
+    // frame, or we stop waiting after close_timeout.
+    if (peer_done_)
+      return finish();
+    arm_timer(close_timeout);
+    return do_read();
+  }
   if (closing_)
-    do_close();
+    send_close();
 }
 
-void ws_session::close(websocket::close_code code) {
-  if (closing_)
+// -- closing -----------------------------------------------------------------
+
+void ws_session::close(std::uint16_t code) {
+  if (closing_ || finished_)
     return;
   closing_ = true;
   close_code_ = code;
-  if (head_ == queue_.size())
-    do_close(); // else on_write closes when the queue is drained
+  if (writing_ == 0 && head_ == queue_.size())
+    send_close(); // else on_write sends it once the queue is drained
 }
 
-void ws_session::do_close() {
-  if (close_sent_)
+void ws_session::send_close() {
+  if (close_sent_ || finished_)
     return;
   close_sent_ = true;
-  ws_.async_close(close_code_, beast::bind_front_handler(&ws_session::on_close,
-                                                         shared_from_this()));
+  push({std::make_shared<const std::string>(ws::close_frame(close_code_)),
+        true});
 }
 
-void ws_session::on_close(beast::error_code ec) {
-  if (ec)
-    return fail(ec, "ws close");
+void ws_session::finish() {
+  if (finished_)
+    return;
+  finished_ = true;
+  closing_ = close_sent_ = true;
+  boost::system::error_code ignored;
+  timer_.cancel();
+  socket_.close(ignored);
+  std::vector<outgoing>().swap(queue_);
+  head_ = writing_ = 0;
+}
+
+// -- keep-alive --------------------------------------------------------------
+
+void ws_session::arm_timer(std::chrono::steady_clock::duration after) {
+  timer_.expires_after(after);
+  timer_.async_wait(
+      beast::bind_front_handler(&ws_session::on_timer, shared_from_this()));
+}
+
+void ws_session::on_timer(boost::system::error_code ec) {
+  if (ec || finished_)
+    return;
+  if (close_sent_)
+    return finish(); // the peer never answered our close
+  if (heard_) {
+    heard_ = false;
+    return arm_timer(ping_after);
+  }
+  if (pinged_)
+    return finish(); // silent for two periods: gone
+  pinged_ = true;
+  push({std::make_shared<const std::string>(
+            ws::control_frame(ws::opcode::ping, {})),
+        true});
+  arm_timer(ping_after);
 }
 
 } // namespace parley::net

@@ -2,8 +2,9 @@
 
 // One visitor WebSocket (seed 002). It is the engine's sink for its
 // connection: frames arrive from engine threads, are posted onto the
-// session's io thread and queued, with one write in flight. Kept small: an
-// idle session holds no read buffer and no write queue.
+// session's io thread and queued; queued frames go out together, in one
+// write. Kept small: an idle session holds no read buffer (reads go through
+// a per-thread buffer once the socket is readable) and no write queue.
 
 #include <chrono>
 #include <cstdint>
@@ -11,36 +12,42 @@
 #include <string>
 #include <vector>
 
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "actors/event.hpp"
 #include "net/asio.hpp"
 #include "net/rest.hpp"
+#include "net/ws_frame.hpp"
 
 namespace parley::net {
 
 struct context;
 
 class ws_session : public sink,
-                   public std::enable_shared_from_this<ws_session> {
+                   public std::enable_shared_from_this<ws_session>,
+                   private ws::frame_reader::handler {
 public:
-  // Outgoing queue bounds. Past `max_queue` frames, while the frame being
-  // written has been in flight for `stall` already, the peer is not reading:
-  // the session drops what waits and closes with 1008 (policy violation).
-  // A burst from the engine fills the queue before any write completion can
-  // run on the session's thread, so a long queue alone proves nothing; past
+  // Outgoing queue bounds. Past `max_queue` frames, while the write in
+  // flight has taken `stall` already, the peer is not reading: the session
+  // drops what waits and closes with 1008 (policy violation). A burst from
+  // the engine fills the queue before any write completion can run on the
+  // session's thread, so a long queue alone proves nothing; past
   // `hard_max_queue` it closes anyway.
   static constexpr std::size_t max_queue = 4096;
   static constexpr std::size_t hard_max_queue = 65536;
   static constexpr std::chrono::milliseconds stall{1000};
+  // A silent peer is pinged after this long, and dropped after twice it
+  // (a visitor who only reads must outlive the session_end timer).
+  static constexpr std::chrono::seconds ping_after{150};
+  // How long a close handshake may take before the socket is just closed.
+  static constexpr std::chrono::seconds close_timeout{5};
 
   ws_session(socket_type&& socket, context& ctx);
   ~ws_session() override;
 
-  // Accepts the upgrade request; `session_id` and `visitor_id` come from its
-  // query string (empty when absent).
+  // Answers the upgrade request; `session_id` and `visitor_id` come from
+  // its query string (empty when absent).
   void run(http_request req, std::string session_id, std::string visitor_id);
 
   // parley::sink; any thread.
@@ -50,29 +57,52 @@ public:
   void shutdown();
 
 private:
-  void on_accept(std::string session_id, std::string visitor_id,
-                 beast::error_code ec);
-  void do_read();
-  void on_read(beast::error_code ec, std::size_t bytes);
-  void on_message();
-  void deliver(frame_ptr frame);
-  void do_write();
-  void on_write(beast::error_code ec, std::size_t bytes);
-  void close(websocket::close_code code);
-  void do_close();
-  void on_close(beast::error_code ec);
+  // A frame to send: a data frame's payload (the header is written at send
+  // time) or a whole control frame.
+  struct outgoing {
+    frame_ptr bytes;
+    bool framed = false;
+  };
 
-  // No permessage-deflate: `false` compiles it out (and its state).
-  websocket::stream<beast::basic_stream<tcp, executor_type>, false> ws_;
-  beast::flat_buffer buffer_;
-  std::vector<frame_ptr> queue_; // queue_[head_] is being written
-  std::size_t head_ = 0;
-  std::chrono::steady_clock::time_point write_started_;
+  void on_handshake(bool ok, std::string session_id, std::string visitor_id,
+                    boost::system::error_code ec, std::size_t);
+  void do_read();
+  void on_readable(boost::system::error_code ec);
+  void deliver(frame_ptr frame);
+  void push(outgoing x);
+  void do_write();
+  void on_write(boost::system::error_code ec, std::size_t bytes);
+  void close(std::uint16_t code);
+  void send_close();
+  void finish();
+  void arm_timer(std::chrono::steady_clock::duration after);
+  void on_timer(boost::system::error_code ec);
+
+  // ws::frame_reader::handler
+  void on_message(bool text, std::string payload) override;
+  void on_ping(std::string payload) override;
+  void on_close(std::uint16_t code) override;
+  void on_violation(std::uint16_t code, const char* why) override;
+
+  socket_type socket_;
+  asio::steady_timer timer_;
+  ws::frame_reader reader_;
   context& ctx_;
+  std::string handshake_;       // the 101 response while it is written
+  std::vector<outgoing> queue_; // queue_[head_, head_ + writing_) in flight
+  std::size_t head_ = 0;
+  std::size_t writing_ = 0;
+  std::vector<unsigned char> headers_; // the data frame headers in flight
+  std::chrono::steady_clock::time_point write_started_;
   std::uint64_t conn_ = 0; // the engine's id; 0 until attached
-  websocket::close_code close_code_ = websocket::close_code::normal;
-  bool closing_ = false; // no more frames are queued
+  std::uint16_t close_code_ = ws::close_code::normal;
+  bool reading_ = false;   // a wait for readability is pending
+  bool peer_done_ = false; // the peer closed or broke the protocol
+  bool heard_ = false;     // bytes arrived since the timer last fired
+  bool pinged_ = false;    // a keep-alive ping is unanswered
+  bool closing_ = false;   // no more data frames are queued
   bool close_sent_ = false;
+  bool finished_ = false; // the socket is closed
 };
 
 } // namespace parley::net

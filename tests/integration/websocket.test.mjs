@@ -1,0 +1,122 @@
+// The WebSocket layer itself (parley's own RFC 6455 framing, net/ws_frame.*): the
+// opening handshake, ping/pong, the close handshake in both directions, and what a
+// broken client gets. The chat frames on top are other files' business.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { createHash } from 'node:crypto';
+import { startServer } from './lib/server.mjs';
+import { createSession } from './lib/api.mjs';
+import { assertReply } from './lib/checks.mjs';
+import { WebSocket } from './lib/ws.mjs';
+
+// Sends a raw upgrade request; resolves with {status, headers, body} or, on a 101,
+// with the socket too.
+function upgrade(server, headers) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: server.port,
+      path: '/ws/chat/',
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', ...headers },
+    });
+    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode, headers: res.headers, socket }));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function open(server) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.wsBase}/ws/chat/`);
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+// A new visitor still gets a whole reply: what one client did hurt nobody else.
+async function assertServing(server) {
+  const session = await createSession(server, {});
+  const client = await server.connect();
+  await client.next('connected');
+  assertReply(await client.chat('Still there?', session));
+  await client.close();
+}
+
+const closed = (ws) => new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+
+test('the opening handshake answers the key and refuses what it cannot serve', async (t) => {
+  const server = await startServer(t);
+  const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+  const ok = await upgrade(server, { 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key });
+  assert.equal(ok.status, 101);
+  const expected = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  assert.equal(ok.headers['sec-websocket-accept'], expected);
+  ok.socket.destroy();
+
+  const oldVersion = await upgrade(server, { 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Key': key });
+  assert.equal(oldVersion.status, 426, oldVersion.body);
+  assert.equal(oldVersion.headers['sec-websocket-version'], '13');
+
+  for (const bad of [undefined, 'short', 'not base64 at all, 24ch', 'dGhlIHNhbXBsZSBub25jZQ']) {
+    const headers = { 'Sec-WebSocket-Version': '13' };
+    if (bad !== undefined) headers['Sec-WebSocket-Key'] = bad;
+    const res = await upgrade(server, headers);
+    assert.equal(res.status, 400, `key ${JSON.stringify(bad)}: ${res.body}`);
+    assert.match(res.body, /Sec-WebSocket-Key/);
+  }
+  await assertServing(server);
+});
+
+test('a ping gets a pong with its payload', async (t) => {
+  const server = await startServer(t);
+  const ws = await open(server);
+  const pong = new Promise((resolve) => ws.once('pong', (data) => resolve(data.toString())));
+  ws.ping('are you there');
+  assert.equal(await pong, 'are you there');
+  ws.close();
+  await closed(ws);
+});
+
+test('a client close is answered with the same code', async (t) => {
+  const server = await startServer(t);
+  const ws = await open(server);
+  const done = closed(ws);
+  ws.close(4001, 'done here');
+  assert.equal((await done).code, 4001);
+  await assertServing(server);
+});
+
+test('text that is not UTF-8 closes with 1007; the server carries on', async (t) => {
+  const server = await startServer(t);
+  const ws = await open(server);
+  const done = closed(ws);
+  ws.send(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), { binary: false });
+  assert.equal((await done).code, 1007);
+  await assertServing(server);
+});
+
+test('a message in fragments is one message', async (t) => {
+  const server = await startServer(t);
+  const session = await createSession(server, {});
+  const client = await server.connect();
+  await client.next('connected');
+  const text = JSON.stringify({
+    type: 'chat_message',
+    message: 'Hello in three pieces',
+    session_id: session.session_id,
+    visitor_id: session.visitor_id,
+  });
+  const thirds = [text.slice(0, 10), text.slice(10, 30), text.slice(30)];
+  client.ws.send(thirds[0], { fin: false });
+  client.ws.send(thirds[1], { fin: false });
+  client.ws.send(thirds[2], { fin: true });
+  assertReply(await client.collectReply());
+  await client.close();
+});
