@@ -74,3 +74,13 @@ CAF_TEST(what the visitor told us goes into the system prompt) {
   CAF_CHECK_EQUAL(build_request("sys", "not json", {}, 10).system, "sys");
   CAF_CHECK_EQUAL(build_request("sys", "{}", {}, 10).system, "sys");
 }
+
+CAF_TEST(knowledge passages are numbered into the system prompt) {
+  CAF_CHECK_EQUAL(with_passages("Be nice.", {}), "Be nice.");
+  std::vector<passage> ps{{"a.md#1", "Pricing", "It is free."},
+                          {"b.md#2", "Support", "Write to us."}};
+  CAF_CHECK_EQUAL(with_passages("Be nice.", ps),
+                  "Be nice.\n\nAnswer from these knowledge passages when they "
+                  "cover the question; say so when they do not.\n\n"
+                  "[1] Pricing\nIt is free.\n\n[2] Support\nWrite to us.");
+}
