@@ -11,6 +11,7 @@
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/registry.hpp"
+#include "actors/spawn_function.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/uuid.hpp"
 #include "agent/knowledge_base.hpp"
@@ -95,7 +96,7 @@ struct engine::impl {
   template <class Reply, class Request, class OnError>
   void ask(caf::actor target, Request req, std::function<void(Reply)> done,
            OnError on_error) {
-    sys->spawn([=](caf::event_based_actor* self) {
+    spawn_function(*sys, [=](caf::event_based_actor* self) {
       // It must quit by itself: an actor without behavior lingers here.
       self->request(target, rest_timeout, req)
         .then(

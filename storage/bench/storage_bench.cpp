@@ -25,6 +25,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/spawn_function.hpp"
 #include "actors/messages.hpp"
 #include "actors/storage_actor.hpp"
 #include "storage/store.hpp"
@@ -189,7 +190,7 @@ result through_actor(caf::actor_system& sys, const std::string& url,
   auto start = clock_type::now();
   for (int w = 0; w < writers; ++w) {
     auto sid = tag + std::to_string(w);
-    sys.spawn([=](caf::event_based_actor* client) {
+    spawn_function(sys, [=](caf::event_based_actor* client) {
       write_from(client, storage, done, sid, 0, per_writer, 0);
     });
   }

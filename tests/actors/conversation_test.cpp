@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/spawn_function.hpp"
 #include "actors/clock.hpp"
 #include "actors/connections.hpp"
 #include "actors/messages.hpp"
@@ -116,7 +117,7 @@ struct fixture : test_coordinator_fixture<test_config> {
   template <class Reply, class Request>
   std::shared_ptr<std::optional<Reply>> ask(caf::actor to, Request req) {
     auto slot = std::make_shared<std::optional<Reply>>();
-    sys.spawn([=](caf::event_based_actor* a) {
+    spawn_function(sys, [=](caf::event_based_actor* a) {
       a->request(to, caf::infinite, req).then([=](Reply& x) {
         *slot = std::move(x);
       });
@@ -498,7 +499,7 @@ CAF_TEST(a tool round for another reply is refused) {
   auto [conn, r] = connect();
   post(conn, s);
   auto failed = std::make_shared<bool>(false);
-  sys.spawn([=, conv = conversation_of(s)](caf::event_based_actor* a) {
+  spawn_function(sys, [=, conv = conversation_of(s)](caf::event_based_actor* a) {
     a->request(conv, caf::infinite, tool_round{"not-the-reply", "", {}})
       .then([](tool_results&) {}, [=](caf::error&) { *failed = true; });
   });

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/spawn_function.hpp"
 #include "actors/messages.hpp"
 #include "actors/storage_actor.hpp"
 #include "storage/health.hpp"
@@ -166,7 +167,7 @@ struct fixture : test_coordinator_fixture<test_config> {
   void ask(Ts... xs) {
     auto out = log;
     auto dst = storage;
-    sys.spawn([=](caf::event_based_actor* client) {
+    spawn_function(sys, [=](caf::event_based_actor* client) {
       auto on_error = [out](caf::error& err) {
         out->push_back("error: " + client_text(err));
       };
@@ -179,7 +180,7 @@ struct fixture : test_coordinator_fixture<test_config> {
   void ask_messages(std::string session_id = "s") {
     auto out = log;
     auto dst = storage;
-    sys.spawn([=](caf::event_based_actor* client) {
+    spawn_function(sys, [=](caf::event_based_actor* client) {
       client->request(dst, caf::infinite, load_messages{session_id})
         .then(
           [out](message_list& xs) {

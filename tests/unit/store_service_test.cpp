@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/spawn_function.hpp"
 #include "actors/messages.hpp"
 #include "actors/storage_actor.hpp"
 #include "storage/health.hpp"
@@ -143,7 +144,7 @@ struct fixture {
     auto dst = storage;
     for (int w = 0; w < writers; ++w) {
       auto sid = tag + std::to_string(w);
-      sys.spawn([=](caf::event_based_actor* client) {
+      spawn_function(sys, [=](caf::event_based_actor* client) {
         write_from(client, dst, done, sid, 0, per_writer, 0);
       });
     }
