@@ -201,12 +201,15 @@ namespace {
 // never opens their conversations through the visitor chat.
 constexpr char owner_prefix = '\x01';
 
-std::string owner_key(std::string sub) {
-  return owner_prefix + std::string{"user:"} + sub;
+std::string owner_key(const std::string& sub) {
+  std::string key{owner_prefix};
+  key += "user:";
+  key += sub;
+  return key;
 }
 
 std::string visitor_key(std::string visitor_id) {
-  if (!visitor_id.empty() && visitor_id.front() == owner_prefix)
+  if (visitor_id.rfind(owner_prefix, 0) == 0) // starts with it
     visitor_id.clear();
   return visitor_id;
 }
