@@ -51,8 +51,11 @@ void connection_table::send(std::uint64_t conn, const event& ev) const {
   auto ref = find(conn);
   if (!ref)
     return;
-  if (auto out = ref->out.lock())
-    out->send(ref->enc(ev));
+  auto out = ref->out.lock();
+  if (!out)
+    return;
+  if (auto frame = ref->enc(ev))
+    out->send(std::move(frame));
 }
 
 event error_event(std::string session_id, std::string text,

@@ -77,14 +77,33 @@ void broadcast(self_ptr self, const event& ev) {
       last = i->enc;
       frame = last(ev);
     }
-    out->send(frame);
+    if (frame) // null: the dialect has no frame for this event
+      out->send(frame);
     ++i;
   }
+}
+
+// Signed-in conversations (seed 000) show every stored message to their
+// sockets, the user's own included; visitor sessions have their frames.
+void announce(self_ptr self, storage::message_record msg) {
+  if (self->state.session.kind != "conversation")
+    return;
+  event ev;
+  ev.kind = event_kind::message;
+  ev.session_id = self->state.session.id;
+  ev.message = std::make_shared<const storage::message_record>(std::move(msg));
+  broadcast(self, ev);
 }
 
 void tell(const conversation_deps& deps, std::uint64_t conn,
           const std::string& session_id, const char* text) {
   deps.connections->send(conn, error_event(session_id, text));
+}
+
+// Whether the holder of `key` (a visitor id, or a user's owner key) may see
+// and write to the conversation.
+bool may_access(self_ptr self, const std::string& key) {
+  return key == self->state.session.visitor_id;
 }
 
 // -- lifetime ----------------------------------------------------------------------
@@ -131,6 +150,19 @@ void store_message(self_ptr self, const conversation_deps& deps,
             log_error("storing a message failed: " + caf::to_string(err));
             then(false);
           });
+}
+
+// Stores a message and, once stored, announces it.
+void store_and_announce(self_ptr self, const conversation_deps& deps,
+                        storage::message_record msg) {
+  if (self->state.session.kind != "conversation")
+    return store_message(self, deps, std::move(msg), [](bool) {});
+  auto copy = msg;
+  store_message(self, deps, std::move(msg),
+                [self, copy = std::move(copy)](bool stored) mutable {
+                  if (stored)
+                    announce(self, std::move(copy));
+                });
 }
 
 void save_session_state(self_ptr self, const conversation_deps& deps) {
@@ -201,8 +233,11 @@ void on_idle_tick(self_ptr self, const conversation_deps& deps,
 
 // -- replies ---------------------------------------------------------------------------
 
+// Stores the user's message, hands it to `stored` (null if it could not be
+// stored), then starts the reply.
+template <class F>
 void start_reply(self_ptr self, const conversation_deps& deps,
-                 std::string text) {
+                 std::string text, std::string image, F stored) {
   auto& st = self->state;
   st.reply = std::make_unique<pending_reply>();
   st.reply->user_message_id = make_uuid();
@@ -216,11 +251,14 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                               text,
                               "complete",
                               st.session.last_activity_at);
+  msg.image = std::move(image);
   save_session_state(self, deps);
   // The user message is stored before the reply starts.
-  self->request(deps.storage, storage_timeout, save_message{std::move(msg)})
+  self->request(deps.storage, storage_timeout, save_message{msg})
     .then(
-      [self, deps, text](bool) {
+      [self, deps, text, msg, stored](bool) mutable {
+        stored(&msg);
+        announce(self, std::move(msg));
         auto& st = self->state;
         if (!st.reply || st.shutting_down)
           return;
@@ -231,8 +269,9 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                    reply_request{st.reply->id, st.session.id, text,
                                  st.session.conversation_data});
       },
-      [self, deps](caf::error& err) {
+      [self, deps, stored](caf::error& err) mutable {
         log_error("storing a user message failed: " + caf::to_string(err));
+        stored(nullptr);
         self->state.reply.reset();
         broadcast(self, error_event(self->state.session.id,
                                     storage_failed_text, "storage_error"));
@@ -275,12 +314,17 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   auto msg = assistant_message(self, st.reply->id, "message", st.reply->text);
   msg.sources = ev.sources;
   // Signed-in chat rooms (seed 001) list the reply as sanitized HTML too.
-  if (st.session.kind == "conversation")
+  std::shared_ptr<storage::message_record> copy;
+  if (st.session.kind == "conversation") {
     msg.html = agent::markdown_html(msg.content);
+    copy = std::make_shared<storage::message_record>(msg);
+  }
   // The assistant message (with its sources) is stored before `complete`.
   store_message(self, deps, std::move(msg),
-                [self, deps, ev](bool stored) {
+                [self, deps, ev, copy](bool stored) {
                   auto& st = self->state;
+                  if (stored && copy)
+                    announce(self, std::move(*copy));
                   if (stored && st.session.kind == "conversation")
                     st.last_reply.reset(new finished_reply{
                       st.reply->id, std::move(st.reply->text),
@@ -308,7 +352,13 @@ void interrupt_reply(self_ptr self, const conversation_deps& deps, F then) {
   auto msg = assistant_message(self, st.reply->id, "message", st.reply->text,
                                "partial");
   st.reply.reset();
-  store_message(self, deps, std::move(msg), [then](bool) mutable { then(); });
+  auto copy = msg;
+  store_message(self, deps, std::move(msg),
+                [self, then, copy = std::move(copy)](bool stored) mutable {
+                  if (stored)
+                    announce(self, std::move(copy));
+                  then();
+                });
 }
 
 // The LLM failed (401, 429, 5xx, a broken stream...): the visitor sees the
@@ -347,7 +397,7 @@ void finish_tool(self_ptr self, const conversation_deps& deps,
                                    "tool_result", out.content, "complete",
                                    now_ms(self));
   msg.tool_call_id = call.id;
-  store_message(self, deps, std::move(msg), [](bool) {});
+  store_and_announce(self, deps, std::move(msg));
   if (!out.conversation_data.empty()) {
     st.session.conversation_data = out.conversation_data;
     round.results->conversation_data = std::move(out.conversation_data);
@@ -392,7 +442,7 @@ caf::result<tool_results> on_tool_round(self_ptr self,
   auto msg = assistant_message(self, make_uuid(), "tool_call",
                                std::move(x.text));
   msg.tool_calls = agent::tool_calls_json(x.calls);
-  store_message(self, deps, std::move(msg), [](bool) {});
+  store_and_announce(self, deps, std::move(msg));
   auto round = std::make_unique<pending_tools>();
   round->calls = std::move(x.calls);
   round->results = std::make_unique<tool_results>();
@@ -471,7 +521,7 @@ void on_resume(self_ptr self, const conversation_deps& deps,
 // Checks a visitor's request against the session; returns the error text.
 const char* check_visitor(self_ptr self, const std::string& visitor_id) {
   auto& s = self->state.session;
-  if (visitor_id != s.visitor_id)
+  if (!may_access(self, visitor_id))
     return "Visitor ID does not match";
   if (s.status != "active")
     return "Session is not active";
@@ -496,7 +546,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       auto& deps = self->state.deps;
       ++self->state.handled;
       auto& s = self->state.session;
-      if (x.visitor_id != s.visitor_id) {
+      if (!may_access(self, x.visitor_id)) {
         tell(deps, x.conn, s.id, "Visitor ID does not match");
         return maybe_release(self, deps);
       }
@@ -518,7 +568,28 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       subscribe(self, deps, x.conn);
       if (st.reply || st.shutting_down)
         return tell(deps, x.conn, st.session.id, still_streaming_text);
-      start_reply(self, deps, std::move(x.text));
+      start_reply(self, deps, std::move(x.text), {},
+                  [](const storage::message_record*) {});
+    },
+    [self](submit_message& x) -> caf::result<submit_result> {
+      auto& deps = self->state.deps;
+      ++self->state.handled;
+      auto& st = self->state;
+      if (auto err = check_visitor(self, x.visitor_id)) {
+        maybe_release(self, deps);
+        return submit_result{404, err, {}};
+      }
+      if (st.reply || st.shutting_down)
+        return submit_result{409, still_streaming_text, {}};
+      auto rp = self->make_response_promise<submit_result>();
+      start_reply(self, deps, std::move(x.text), std::move(x.image),
+                  [rp](const storage::message_record* msg) mutable {
+                    if (msg)
+                      rp.deliver(submit_result{202, {}, *msg});
+                    else
+                      rp.deliver(submit_result{503, storage_failed_text, {}});
+                  });
+      return rp;
     },
     [self](const resume_reply& x) {
       auto& deps = self->state.deps;
@@ -532,8 +603,12 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
     [self](const fetch_session& x) -> caf::result<session_view> {
       auto& deps = self->state.deps;
       ++self->state.handled;
-      if (x.visitor_id != self->state.session.visitor_id)
+      if (!may_access(self, x.visitor_id))
         return session_view{403, "Visitor ID does not match", {}, {}};
+      if (!x.with_messages) {
+        maybe_release(self, deps);
+        return session_view{200, {}, self->state.session, {}};
+      }
       auto rp = self->make_response_promise<session_view>();
       self
         ->request(deps.storage, storage_timeout,

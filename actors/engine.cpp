@@ -324,10 +324,59 @@ void engine::get_session(std::string session_id, std::string visitor_id,
                std::move(done));
 }
 
+namespace {
+
+constexpr const char* conversation_not_found = "Conversation not found";
+
+} // namespace
+
 void engine::get_conversation(std::string session_id, std::string sub,
-                              std::function<void(session_reply)> done) {
-  impl_->fetch(std::move(session_id), owner_key(std::move(sub)),
-               std::move(done));
+                              std::function<void(session_reply)> done,
+                              bool with_messages) {
+  auto& d = *impl_;
+  d.ask<session_view>(
+    d.registry,
+    fetch_session{std::move(session_id), owner_key(std::move(sub)),
+                  with_messages},
+    std::function<void(session_view)>{[done](session_view v) {
+      // A stranger's conversation (403), or a visitor session, is as
+      // absent as one that never was.
+      if (v.status == 403 || v.status == 404
+          || (v.status < 400 && v.session.kind != "conversation"))
+        return done(session_reply{404, conversation_not_found, {}, {}, {}});
+      done(session_reply{v.status, std::move(v.error), std::move(v.session),
+                         std::move(v.messages), {}});
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
+    });
+}
+
+void engine::watch_as_user(std::uint64_t conn, std::string session_id,
+                           std::string sub) {
+  caf::anon_send(impl_->registry, open_session{conn, std::move(session_id),
+                                               owner_key(std::move(sub))});
+}
+
+void engine::submit_as_user(std::string session_id, std::string sub,
+                            std::string text, std::string image,
+                            std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  d.ask<submit_result>(
+    d.registry,
+    submit_message{std::move(session_id), owner_key(std::move(sub)),
+                   std::move(text), std::move(image)},
+    std::function<void(submit_result)>{[done](submit_result x) {
+      session_reply r;
+      r.status = x.status;
+      r.error = x.status == 404 ? conversation_not_found : std::move(x.error);
+      if (x.status < 400)
+        r.messages.push_back(std::move(x.message));
+      done(std::move(r));
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
+    });
 }
 
 void engine::impl::fetch(std::string session_id, std::string visitor_id,

@@ -71,9 +71,9 @@ public:
 
   // -- signed-in conversations (seeds 000 and 001) ----------------------------
   // A conversation is a session of kind "conversation" owned by a user (the
-  // JWT `sub`). A stranger gets "Visitor ID does not match" / 403, which
-  // signed-in dialects answer as 404 (they do not say whether someone
-  // else's conversation exists). The visitor calls above never reach one.
+  // JWT `sub`). A stranger gets 404 "Conversation not found", as for one
+  // that does not exist: nobody learns whether someone else's conversation
+  // exists. The visitor calls above never reach one.
 
   // As post(), for the conversation's owner.
   void post_as_user(std::uint64_t conn, std::string session_id,
@@ -83,9 +83,22 @@ public:
   void resume_as_user(std::uint64_t conn, std::string session_id,
                       std::string sub, std::string reply_id,
                       std::uint32_t after);
-  // As get_session(), for the conversation's owner.
+  // As get_session(), for the conversation's owner; without
+  // `with_messages` it only checks access (reply.messages stays empty).
   void get_conversation(std::string session_id, std::string sub,
-                        std::function<void(session_reply)> done);
+                        std::function<void(session_reply)> done,
+                        bool with_messages = true);
+  // Subscribes `conn` to every event of the conversation (seed 000's
+  // notification socket); an `error` event if `sub` may not see it.
+  void watch_as_user(std::uint64_t conn, std::string session_id,
+                     std::string sub);
+  // Stores `text` with an optional image (a data: URL) as the user's
+  // message, then starts the reply in the conversation. `done` gets 202 with
+  // the stored message as reply.messages[0], or 404, 409 (a reply is still
+  // streaming) or 503.
+  void submit_as_user(std::string session_id, std::string sub,
+                      std::string text, std::string image,
+                      std::function<void(session_reply)> done);
 
   void create_conversation(std::string owner_id, std::string title,
                            std::function<void(session_reply)> done);

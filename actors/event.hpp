@@ -19,6 +19,7 @@ enum class event_kind : std::uint8_t {
   idle_warning, // no visitor activity for the warning period
   session_end,  // the session ended (reason says why)
   error,        // a request failed; text says why
+  message,      // a message of a signed-in conversation was stored (seed 000)
 };
 
 struct event {
@@ -41,12 +42,15 @@ struct event {
   // a short snippet as content (the SSE dialect's `sources` event). Stored
   // linked to the assistant message before `complete` goes out.
   std::vector<storage::knowledge_record> sources;
+  // message: the stored message, shared by every subscriber's frame.
+  std::shared_ptr<const storage::message_record> message;
 };
 
 // An encoded frame, immutable and shared by every subscriber of one dialect.
 using frame_ptr = std::shared_ptr<const std::string>;
 
-// A dialect's encoder: one event to one frame payload.
+// A dialect's encoder: one event to one frame payload, or null for an event
+// the dialect has no frame for (nothing is sent then).
 using encoder = frame_ptr (*)(const event&);
 
 // Where frames for one connection go. Implemented by net/ sessions; send()

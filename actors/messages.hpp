@@ -45,6 +45,7 @@ struct resume_reply {
 struct fetch_session {
   std::string session_id;
   std::string visitor_id;
+  bool with_messages = true; // false: only check access and get the session
 };
 
 // The answer to fetch_session: the session and its messages, or an error.
@@ -53,6 +54,23 @@ struct session_view {
   std::string error;
   storage::session_record session;
   std::vector<storage::message_record> messages;
+};
+
+// REST -> registry -> conversation (seed 000): a signed-in user's message
+// with an optional image (a data: URL). Answered with a submit_result once
+// the message is stored; the reply then streams to the conversation's
+// sockets.
+struct submit_message {
+  std::string session_id;
+  std::string visitor_id;
+  std::string text;
+  std::string image;
+};
+
+struct submit_result {
+  int status = 202; // 404, 409 (a reply is streaming), 503
+  std::string error;
+  storage::message_record message; // the stored user message
 };
 
 // A connection closed.
@@ -237,7 +255,9 @@ PARLEY_INSPECT(open_session, x.conn, x.session_id, x.visitor_id)
 PARLEY_INSPECT(post_message, x.conn, x.session_id, x.visitor_id, x.text)
 PARLEY_INSPECT(resume_reply, x.conn, x.session_id, x.visitor_id, x.reply_id,
                x.after)
-PARLEY_INSPECT(fetch_session, x.session_id, x.visitor_id)
+PARLEY_INSPECT(fetch_session, x.session_id, x.visitor_id, x.with_messages)
+PARLEY_INSPECT(submit_message, x.session_id, x.visitor_id, x.text, x.image)
+PARLEY_INSPECT(submit_result, x.status, x.error, x.message)
 PARLEY_INSPECT(session_view, x.status, x.error, x.session, x.messages)
 PARLEY_INSPECT(leave, x.conn)
 PARLEY_INSPECT(idle_tick, x.due)
@@ -298,4 +318,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::load_conversations))
   CAF_ADD_TYPE_ID(parley, (parley::session_list))
   CAF_ADD_TYPE_ID(parley, (parley::resume_reply))
+  CAF_ADD_TYPE_ID(parley, (parley::submit_message))
+  CAF_ADD_TYPE_ID(parley, (parley::submit_result))
 CAF_END_TYPE_ID_BLOCK(parley)

@@ -72,6 +72,22 @@ void route(self_ptr self, Command x) {
   });
 }
 
+// Hands a request to the session's conversation, which answers it; an
+// unknown session gets `not_found`.
+template <class Reply, class Request>
+caf::result<Reply> delegate(self_ptr self, Request& x, Reply not_found) {
+  auto rp = self->make_response_promise<Reply>();
+  auto id = x.session_id;
+  with_conversation(self, id,
+                    [=, x = std::move(x)](caf::actor conv) mutable {
+                      if (conv)
+                        rp.delegate(conv, std::move(x));
+                      else
+                        rp.deliver(std::move(not_found));
+                    });
+  return rp;
+}
+
 } // namespace
 
 caf::behavior registry(caf::stateful_actor<registry_state>* self,
@@ -96,27 +112,14 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
     [=](open_session& x) { route(self, std::move(x)); },
     [=](post_message& x) { route(self, std::move(x)); },
     [=](resume_reply& x) { route(self, std::move(x)); },
-    [=](fetch_session& x) -> caf::result<session_view> {
-      auto rp = self->make_response_promise<session_view>();
-      auto id = x.session_id;
-      with_conversation(self, id, [=](caf::actor conv) mutable {
-        if (conv)
-          rp.delegate(conv, std::move(x));
-        else
-          rp.deliver(session_view{404, not_found_text, {}, {}});
-      });
-      return rp;
+    [=](fetch_session& x) {
+      return delegate(self, x, session_view{404, not_found_text, {}, {}});
     },
-    [=](approve_tool& x) -> caf::result<approval_result> {
-      auto rp = self->make_response_promise<approval_result>();
-      auto id = x.session_id;
-      with_conversation(self, id, [=](caf::actor conv) mutable {
-        if (conv)
-          rp.delegate(conv, std::move(x));
-        else
-          rp.deliver(approval_result{404, not_found_text});
-      });
-      return rp;
+    [=](submit_message& x) {
+      return delegate(self, x, submit_result{404, not_found_text, {}});
+    },
+    [=](approve_tool& x) {
+      return delegate(self, x, approval_result{404, not_found_text});
     },
     [=](const went_idle& x) {
       auto& live = self->state.live;

@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
-#include "auth/authenticator.hpp"
 #include "net/asio.hpp"
+#include "net/caller.hpp"
 #include "net/form_field.hpp"
 #include "net/ids.hpp"
 #include "net/query.hpp"
@@ -99,15 +99,10 @@ chat_request parse_chat_request(const http_request& req,
         || (leaf == "stream" && (get || post))))
     return answer(405, "Method not allowed");
   // EventSource cannot set headers: the GET stream takes ?token= too.
-  auto token
-      = auth::token_from(req[http::field::authorization],
-                         query_param(target.query, "token").value_or(""));
-  if (token.empty())
-    return answer(401, "Authentication required");
-  auto who = auth.verify(token);
+  auto who = identify(req[http::field::authorization], target.query, auth);
   if (!who.ok())
-    return answer(401, "Invalid token: " + who.text());
-  call.owner = who.value().sub;
+    return answer(401, who.error);
+  call.owner = std::move(who.sub);
   if (leaf.empty()) {
     if (get) {
       call.what = chat_request::action::list;
@@ -194,9 +189,7 @@ void handle_chat_rest(engine& eng, chat_request&& call, unsigned version,
   case action::messages:
     return eng.get_conversation(
         std::move(call.room_id), std::move(call.owner), [=](session_reply r) {
-          // A stranger's room is as absent as a room that never was.
-          if (r.status == 403 || r.status == 404
-              || (r.status < 400 && r.session.kind != "conversation"))
+          if (r.status == 404)
             return send(room_not_found(version, keep_alive));
           if (r.status >= 400)
             return send(failed(r));

@@ -1,24 +1,13 @@
 #include "net/form_field.hpp"
 
-#include <cctype>
-
 #include <nlohmann/json.hpp>
 
+#include "net/ascii.hpp"
 #include "net/query.hpp"
 
 namespace parley::net {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i]))
-        != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))

@@ -13,6 +13,9 @@
 #include "config/settings.hpp"
 #include "net/context.hpp"
 #include "net/log.hpp"
+#include "net/caller.hpp"
+#include "net/conversation_api.hpp"
+#include "net/ids.hpp"
 #include "net/query.hpp"
 #include "net/sse_session.hpp"
 #include "net/ws_session.hpp"
@@ -60,8 +63,25 @@ void http_session::do_read() {
   if (stopping_ || ctx_.stopping)
     return do_close();
   parser_.emplace();
-  parser_->body_limit(ctx_.cfg.max_frame_bytes);
+  // Beast checks Content-Length against the limit while it parses the
+  // header, before the path is known: the largest any path allows here,
+  // the path's own in on_header.
+  parser_->body_limit(max_body_limit(ctx_.cfg));
   stream_.expires_after(io_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&http_session::on_header,
+                                                    shared_from_this()));
+}
+
+void http_session::on_header(beast::error_code ec, std::size_t) {
+  if (ec)
+    return on_read_error(ec);
+  // Known from the path: a message may carry an image.
+  auto limit = conversation_body_limit(
+    split_target(parser_->get().target()).path, ctx_.cfg);
+  if (auto length = parser_->content_length(); length && *length > limit)
+    return respond(413, "Request body too large", true);
+  parser_->body_limit(limit);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read,
                                              shared_from_this()));
@@ -75,17 +95,22 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return upgrade();
   if (ctx_.stopping)
     return respond(503, "Server is shutting down", true);
-  if (is_chat_room_path(split_target(parser_->get().target()).path))
+  auto path = split_target(parser_->get().target()).path;
+  if (is_chat_room_path(path))
     return chat_room();
+  if (is_conversation_path(path))
+    return conversations();
+  handle_request(ctx_.eng, ctx_.cfg, parser_->release(), responder());
+}
+
+respond_fn http_session::responder() {
   // The engine answers on its own threads: back onto this connection's.
-  auto send = [self = shared_from_this()](http_response res) {
-    auto executor = self->stream_.get_executor();
-    asio::post(executor,
-               [self = std::move(self), res = std::move(res)]() mutable {
+  return [self = shared_from_this()](http_response res) {
+    asio::post(self->stream_.get_executor(),
+               [self, res = std::move(res)]() mutable {
                  self->on_response(std::move(res));
                });
   };
-  handle_request(ctx_.eng, ctx_.cfg, parser_->release(), std::move(send));
 }
 
 void http_session::on_read_error(beast::error_code ec) {
@@ -102,14 +127,58 @@ void http_session::on_read_error(beast::error_code ec) {
 
 void http_session::upgrade() {
   auto target = split_target(parser_->get().target());
+  if (auto id = notification_socket_id(target.path))
+    return open_notifications(*id);
   if (match_route(target.path).kind != route_kind::ws_chat)
     return respond(404, "Not found", true);
   auto sid = query_param(target.query, "session_id").value_or("");
   auto vid = query_param(target.query, "visitor_id").value_or("");
   // The WebSocket has timeouts of its own; this session ends here.
   stream_.expires_never();
-  std::make_shared<ws_session>(stream_.release_socket(), ctx_)
-    ->run(parser_->release(), std::move(sid), std::move(vid));
+  std::make_shared<ws_session>(stream_.release_socket(), ctx_, visitor_socket)
+    ->run(parser_->release(), visitor_start(std::move(sid), std::move(vid)));
+}
+
+void http_session::open_notifications(std::string_view id) {
+  // Refused before the 101: a client never holds a socket it may not use.
+  auto& req = parser_->get();
+  auto target = split_target(req.target());
+  auto who = identify(req[http::field::authorization], target.query, ctx_.auth);
+  if (!who.ok())
+    return respond(401, who.error, true);
+  if (!is_uuid(id))
+    return respond(404, "Conversation not found", true);
+  if (ctx_.stopping)
+    return respond(503, "Server is shutting down", true);
+  auto stream = query_param(target.query, "stream").value_or("");
+  const ws_dialect* dialect = stream == "1" || stream == "true"
+                                ? &notification_stream_socket
+                                : &notification_socket;
+  auto conversation = canonical_uuid(id);
+  auto sub = who.sub;
+  ctx_.eng.get_conversation(
+    conversation, std::move(sub),
+    [self = shared_from_this(), conversation, sub = who.sub,
+     dialect](session_reply r) mutable {
+      asio::post(self->stream_.get_executor(), [self, conversation, sub,
+                                                dialect, r = std::move(r)] {
+        if (r.status >= 400)
+          return self->respond(static_cast<unsigned>(r.status), r.error, true);
+        self->stream_.expires_never();
+        std::make_shared<ws_session>(self->stream_.release_socket(),
+                                     self->ctx_, *dialect)
+          ->run(self->parser_->release(),
+                notification_start(conversation, sub));
+      });
+    },
+    false);
+}
+
+void http_session::conversations() {
+  auto req = parser_->release();
+  auto call = parse_conversation_request(req, ctx_.auth, ctx_.cfg);
+  handle_conversation_rest(ctx_.eng, std::move(call), req.version(),
+                           req.keep_alive(), responder());
 }
 
 void http_session::chat_room() {
@@ -117,18 +186,13 @@ void http_session::chat_room() {
   auto version = req.version();
   auto keep_alive = req.keep_alive();
   auto call = parse_chat_request(req, ctx_.auth);
+  if (call.what != chat_request::action::stream)
+    return handle_chat_rest(ctx_.eng, std::move(call), version, keep_alive,
+                            responder());
   // The engine answers on its own threads: back onto this connection's.
   auto back = [self = shared_from_this()](auto f) {
     asio::post(self->stream_.get_executor(), std::move(f));
   };
-  if (call.what != chat_request::action::stream)
-    return handle_chat_rest(
-      ctx_.eng, std::move(call), version, keep_alive,
-      [back, self = shared_from_this()](http_response res) {
-        back([self, res = std::move(res)]() mutable {
-          self->on_response(std::move(res));
-        });
-      });
   // Only the room's owner may stream into it; anyone else learns nothing.
   auto room = call.room_id;
   auto owner = call.owner;
@@ -138,8 +202,7 @@ void http_session::chat_room() {
      keep_alive](session_reply r) mutable {
       back([self, call = std::move(call), r = std::move(r), version,
             keep_alive]() mutable {
-        if (r.status == 403 || r.status == 404
-            || (r.status < 400 && r.session.kind != "conversation"))
+        if (r.status == 404)
           return self->on_response(room_not_found(version, keep_alive));
         if (r.status >= 400)
           return self->on_response(json_response(
@@ -147,7 +210,8 @@ void http_session::chat_room() {
             keep_alive));
         self->open_stream(std::move(call), version);
       });
-    });
+    },
+    false);
 }
 
 void http_session::open_stream(chat_request call, unsigned version) {

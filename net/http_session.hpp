@@ -1,8 +1,8 @@
 #pragma once
 
 // One HTTP connection: reads requests one at a time (keep-alive), answers
-// them through rest.hpp, or hands the socket to a ws_session on an upgrade
-// to /ws/chat/.
+// them through rest.hpp, chat_room_api.hpp or conversation_api.hpp, or hands
+// the socket to a ws_session (an upgrade) or an sse_session (a stream).
 
 #include <memory>
 #include <optional>
@@ -33,10 +33,15 @@ public:
 
 private:
   void do_read();
+  void on_header(beast::error_code ec, std::size_t bytes);
   void on_read(beast::error_code ec, std::size_t bytes);
+  // Posts an engine's answer back onto this connection's thread.
+  respond_fn responder();
   void on_read_error(beast::error_code ec);
   void upgrade();
+  void open_notifications(std::string_view id);
   void chat_room();
+  void conversations();
   void open_stream(chat_request call, unsigned version);
   void respond(unsigned status, std::string_view error, bool close);
   void on_response(http_response res);

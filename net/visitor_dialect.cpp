@@ -82,6 +82,7 @@ std::string_view type_name(event_kind kind) {
     case event_kind::session_end:
       return "session_end";
     case event_kind::error:
+    case event_kind::message:
       break;
   }
   return "error";
@@ -211,6 +212,8 @@ const std::string* string_field(const nlohmann::json& doc, const char* key) {
 } // namespace
 
 frame_ptr encode_visitor(const event& ev) {
+  if (ev.kind == event_kind::message)
+    return nullptr; // the visitor chat has whole replies in `complete`
   measure m;
   layout(m, ev);
   auto frame = std::make_shared<std::string>();

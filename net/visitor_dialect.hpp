@@ -14,7 +14,8 @@ namespace parley::net {
 // Encodes an event as a seed-002 frame (matches parley::encoder). The type
 // comes first; fields that are empty are left out, except that `done` and
 // `complete` are always present, and `chunk` (chunk frames), `message`
-// (complete frames) and `error` (error frames) always are too.
+// (complete frames) and `error` (error frames) always are too. Stored-message
+// events (seed 000) have no visitor frame: null.
 frame_ptr encode_visitor(const event& ev);
 
 // The answer to {"type":"ping"}: {"type":"pong","done":false,

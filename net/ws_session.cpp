@@ -10,32 +10,12 @@
 #include "config/log.hpp"
 #include "config/settings.hpp"
 #include "net/context.hpp"
-#include "net/ids.hpp"
 #include "net/log.hpp"
-#include "net/visitor_dialect.hpp"
 #include "net/ws_handshake.hpp"
 
 namespace parley::net {
 
 namespace {
-
-frame_ptr error_frame(std::string session_id, std::string text) {
-  event ev;
-  ev.kind = event_kind::error;
-  ev.session_id = std::move(session_id);
-  ev.text = std::move(text);
-  return encode_visitor(ev);
-}
-
-// The same bytes for every connection that names no session.
-const frame_ptr& connected_frame() {
-  static const frame_ptr frame = [] {
-    event ev;
-    ev.kind = event_kind::connected;
-    return encode_visitor(ev);
-  }();
-  return frame;
-}
 
 // Frames per write: enough to fill a socket buffer with chunk frames, few
 // enough that the header array stays small.
@@ -46,9 +26,10 @@ constexpr int max_reads_per_turn = 4;
 
 } // namespace
 
-ws_session::ws_session(socket_type&& socket, context& ctx)
+ws_session::ws_session(socket_type&& socket, context& ctx,
+                       const ws_dialect& dialect)
     : socket_(std::move(socket)), timer_(socket_.get_executor()),
-      reader_(ctx.cfg.max_frame_bytes), ctx_(ctx) {
+      reader_(ctx.cfg.max_frame_bytes), ctx_(ctx), dialect_(dialect) {
   // nop
 }
 
@@ -58,14 +39,13 @@ ws_session::~ws_session() {
     ctx_.eng.detach(conn_);
 }
 
-void ws_session::run(http_request req, std::string session_id,
-                     std::string visitor_id) {
+void ws_session::run(http_request req, ws_start start) {
   auto hs = ws::accept(req);
   handshake_ = std::move(hs.response);
   asio::async_write(socket_, asio::buffer(handshake_),
-                    beast::bind_front_handler(
-                        &ws_session::on_handshake, shared_from_this(), hs.ok,
-                        std::move(session_id), std::move(visitor_id)));
+                    beast::bind_front_handler(&ws_session::on_handshake,
+                                              shared_from_this(), hs.ok,
+                                              std::move(start)));
 }
 
 void ws_session::send(frame_ptr frame) {
@@ -81,8 +61,7 @@ void ws_session::shutdown() {
   });
 }
 
-void ws_session::on_handshake(bool ok, std::string session_id,
-                              std::string visitor_id,
+void ws_session::on_handshake(bool ok, ws_start start,
                               boost::system::error_code ec, std::size_t) {
   std::string().swap(handshake_);
   if (ec)
@@ -96,14 +75,8 @@ void ws_session::on_handshake(bool ok, std::string session_id,
   do_read();
   if (ctx_.stopping)
     return close(ws::close_code::going_away);
-  conn_ = ctx_.eng.attach(weak_from_this(), &encode_visitor);
-  if (session_id.empty())
-    return deliver(connected_frame());
-  if (!is_uuid(session_id))
-    return deliver(error_frame({}, "Session not found"));
-  if (is_uuid(visitor_id))
-    visitor_id = canonical_uuid(visitor_id);
-  ctx_.eng.open(conn_, canonical_uuid(session_id), std::move(visitor_id));
+  conn_ = ctx_.eng.attach(weak_from_this(), dialect_.encode);
+  deliver(start(ctx_.eng, conn_));
 }
 
 // -- reading -----------------------------------------------------------------
@@ -148,23 +121,8 @@ void ws_session::on_readable(boost::system::error_code ec) {
 void ws_session::on_message(bool text, std::string payload) {
   if (closing_)
     return;
-  if (!text)
-    return deliver(error_frame({}, "Binary frames are not supported"));
-  auto cmd = decode_visitor(payload);
-  using kind = visitor_command::kind_type;
-  switch (cmd.kind) {
-  case kind::ping:
-    return deliver(visitor_pong());
-  case kind::invalid:
-    return deliver(
-        error_frame(std::move(cmd.session_id), std::move(cmd.error)));
-  case kind::chat_message:
-    if (ctx_.stopping)
-      return deliver(
-          error_frame(std::move(cmd.session_id), "Server is shutting down"));
-    ctx_.eng.post(conn_, std::move(cmd.session_id), std::move(cmd.visitor_id),
-                  std::move(cmd.message));
-  }
+  deliver(dialect_.on_message(ctx_.eng, conn_, ctx_.stopping, text,
+                              std::move(payload)));
 }
 
 void ws_session::on_ping(std::string payload) {

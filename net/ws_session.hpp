@@ -1,7 +1,7 @@
 #pragma once
 
-// One visitor WebSocket (seed 002). It is the engine's sink for its
-// connection: frames arrive from engine threads, are posted onto the
+// One WebSocket, speaking the dialect it was made with (net/ws_dialect.hpp).
+// It is the engine's sink for its connection: frames arrive from engine threads, are posted onto the
 // session's io thread and queued; queued frames go out together, in one
 // write. Kept small: an idle session holds no read buffer (reads go through
 // a per-thread buffer once the socket is readable) and no write queue.
@@ -18,6 +18,7 @@
 #include "actors/event.hpp"
 #include "net/asio.hpp"
 #include "net/rest.hpp"
+#include "net/ws_dialect.hpp"
 #include "net/ws_frame.hpp"
 
 namespace parley::net {
@@ -43,12 +44,12 @@ public:
   // How long a close handshake may take before the socket is just closed.
   static constexpr std::chrono::seconds close_timeout{5};
 
-  ws_session(socket_type&& socket, context& ctx);
+  ws_session(socket_type&& socket, context& ctx, const ws_dialect& dialect);
   ~ws_session() override;
 
-  // Answers the upgrade request; `session_id` and `visitor_id` come from
-  // its query string (empty when absent).
-  void run(http_request req, std::string session_id, std::string visitor_id);
+  // Answers the upgrade request; `start` joins the connection to its
+  // conversation once the 101 is out.
+  void run(http_request req, ws_start start);
 
   // parley::sink; any thread.
   void send(frame_ptr frame) override;
@@ -64,8 +65,8 @@ private:
     bool framed = false;
   };
 
-  void on_handshake(bool ok, std::string session_id, std::string visitor_id,
-                    boost::system::error_code ec, std::size_t);
+  void on_handshake(bool ok, ws_start start, boost::system::error_code ec,
+                    std::size_t);
   void do_read();
   void on_readable(boost::system::error_code ec);
   void deliver(frame_ptr frame);
@@ -88,6 +89,7 @@ private:
   asio::steady_timer timer_;
   ws::frame_reader reader_;
   context& ctx_;
+  const ws_dialect& dialect_;
   std::string handshake_;       // the 101 response while it is written
   std::vector<outgoing> queue_; // queue_[head_, head_ + writing_) in flight
   std::size_t head_ = 0;

@@ -1,0 +1,325 @@
+// Seed 000: a signed-in user's conversations over REST (/v1/chat/conversations) and
+// the notification WebSocket (/ws/conversations/{id}/?token=) that carries every
+// stored message as {event:"message.created", payload:{message}}.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
+import { startServer } from './lib/server.mjs';
+import { request } from './lib/api.mjs';
+import { connect } from './lib/client.mjs';
+import { startFakeLlm } from './lib/fake_llm.mjs';
+
+const SECRET = 'conversations-test-secret-0123456789abcdef';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+// A 1x1 PNG and the first bytes of a JPEG (type checks read only the magic bytes).
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]).toString('base64');
+
+const b64url = (x) => Buffer.from(x).toString('base64url');
+const now = () => Math.floor(Date.now() / 1000);
+
+function hs256(claims, { secret = SECRET, header = { alg: 'HS256', typ: 'JWT' } } = {}) {
+  const head = b64url(JSON.stringify(header));
+  const body = b64url(JSON.stringify({ exp: now() + 3600, ...claims }));
+  const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+function rs256(claims, privateKey, kid) {
+  const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
+  const body = b64url(JSON.stringify({ exp: now() + 3600, ...claims }));
+  const sig = createSign('RSA-SHA256').update(`${head}.${body}`).sign(privateKey).toString('base64url');
+  return `${head}.${body}.${sig}`;
+}
+
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+const as = (sub) => bearer(hs256({ sub }));
+
+function serve(t, env = {}) {
+  return startServer(t, { env: { PARLEY_JWT_SECRET: SECRET, PARLEY_STREAM_DELAY_MS: '5', PARLEY_BUILTIN_WORDS: '6', ...env } });
+}
+
+async function create(server, headers, title = 'Trip planning') {
+  const res = await request(server, 'POST', '/v1/chat/conversations', { body: { title }, headers });
+  assert.equal(res.status, 201, res.text);
+  assert.match(res.json.id, UUID);
+  assert.equal(res.json.title, title);
+  assert.match(res.json.created_at, ISO);
+  return res.json.id;
+}
+
+function socketUrl(server, id, token, query = '') {
+  return `${server.wsBase}/ws/conversations/${id}/?token=${encodeURIComponent(token)}${query}`;
+}
+
+// Reads notification frames until the conversation's next assistant message that
+// is not a tool call (the end of a reply), returning every frame on the way.
+async function untilReply(client) {
+  const frames = [];
+  for (;;) {
+    const f = await client.next();
+    frames.push(f);
+    const m = f.payload?.message;
+    if (f.event === 'message.created' && m.role === 'assistant' && !m.tool_calls) return frames;
+  }
+}
+
+function assertMessage(m, { id, role }) {
+  assert.match(m.id, UUID);
+  assert.equal(m.conversation_id, id);
+  assert.equal(m.role, role);
+  assert.equal(typeof m.content, 'string');
+  assert.match(m.created_at, ISO);
+  for (const key of ['tool_call_id', 'tool_calls', 'image', 'base64_image', 'media_type'])
+    assert.ok(key in m, `message has ${key}`);
+}
+
+test('a posted message is stored (202), and the socket gets it and the reply as message.created', async (t) => {
+  const server = await serve(t);
+  const id = await create(server, as('alice'));
+  const list = await request(server, 'GET', '/v1/chat/conversations', { headers: as('alice') });
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.json.map((c) => c.id), [id]);
+
+  const ws = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+  const posted = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content: 'Where should we go in May?' },
+    headers: as('alice'),
+  });
+  assert.equal(posted.status, 202, posted.text);
+  assertMessage(posted.json, { id, role: 'user' });
+  assert.equal(posted.json.content, 'Where should we go in May?');
+
+  const frames = await untilReply(ws);
+  // Only whole messages: the user's first, then the reply; no other event kind.
+  assert.deepEqual(frames.map((f) => f.event), ['message.created', 'message.created']);
+  assert.deepEqual(frames[0].payload.message, posted.json);
+  const reply = frames[1].payload.message;
+  assertMessage(reply, { id, role: 'assistant' });
+  assert.equal(reply.content.trim().split(/\s+/).length, 6);
+
+  const got = await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.equal(got.status, 200);
+  assert.equal(got.json.id, id);
+  assert.equal(got.json.conversation.id, id);
+  assert.deepEqual(got.json.messages, [posted.json, reply]);
+  const times = got.json.messages.map((m) => Date.parse(m.created_at));
+  assert.deepEqual(times, [...times].sort((a, b) => a - b), 'ascending created_at');
+});
+
+test('two sockets see a tool call, its result and the reply in the same order; ?stream=1 adds deltas', async (t) => {
+  const fake = await startFakeLlm(t);
+  const server = await serve(t, {
+    PARLEY_AGENT: 'openai',
+    PARLEY_LLM_BASE_URL: fake.url,
+    PARLEY_LLM_API_KEY: 'sk-test',
+    PARLEY_LLM_MODEL: 'fake-model-1',
+  });
+  const id = await create(server, as('alice'));
+  const token = hs256({ sub: 'alice' });
+  const first = await connect(socketUrl(server, id, token), { server });
+  // The second tab sends its token in the header instead of the query.
+  const second = await connect(`${server.wsBase}/ws/conversations/${id}`, { server, headers: bearer(token) });
+  const streaming = await connect(socketUrl(server, id, token, '&stream=1'), { server });
+  fake.plan(
+    { tokens: ['Let me check.'], toolCalls: [{ id: 'call_1', name: 'search_knowledge', arguments: '{"query":"pricing plans"}' }] },
+    { tokens: ['The Team', ' plan', ' costs more.'] },
+  );
+  const posted = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content: 'What does it cost?' },
+    headers: as('alice'),
+  });
+  assert.equal(posted.status, 202, posted.text);
+
+  const a = await untilReply(first);
+  const b = await untilReply(second);
+  assert.deepEqual(b, a, 'both sockets got the same frames in the same order');
+  const messages = a.map((f) => f.payload.message);
+  assert.deepEqual(messages.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant']);
+  const [, call, result, reply] = messages;
+  assert.equal(call.tool_calls[0].id, 'call_1');
+  assert.equal(call.tool_calls[0].function.name, 'search_knowledge');
+  assert.equal(result.tool_call_id, 'call_1');
+  assert.ok(JSON.parse(result.content), 'the tool result is JSON text');
+  assert.equal(reply.content, 'Let me check.The Team plan costs more.');
+
+  // The opted-in socket: the same messages, with deltas of the reply between.
+  const s = await untilReply(streaming);
+  assert.deepEqual(s.filter((f) => f.event === 'message.created'), a);
+  const deltas = s.filter((f) => f.event === 'message.delta').map((f) => f.payload);
+  assert.ok(deltas.length >= 2, JSON.stringify(s));
+  assert.ok(deltas.every((d) => d.conversation_id === id && d.message_id === reply.id));
+  assert.deepEqual(deltas.map((d) => d.seq), deltas.map((_, i) => i + 1));
+  assert.equal(deltas.map((d) => d.delta).join(''), reply.content);
+  // Every delta comes before the whole reply.
+  assert.equal(s.at(-1).payload.message.id, reply.id);
+
+  const got = await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.deepEqual(got.json.messages, messages);
+});
+
+test('users see only their own conversations: 404 on REST, the socket refused', async (t) => {
+  const server = await serve(t);
+  const mine = await create(server, as('alice'), 'Mine');
+  const theirs = await create(server, as('bob'), 'Theirs');
+  const list = await request(server, 'GET', '/v1/chat/conversations', { headers: as('bob') });
+  assert.deepEqual(list.json.map((c) => c.title), ['Theirs']);
+  assert.notEqual(mine, theirs);
+
+  for (const [method, path, body] of [
+    ['GET', `/v1/chat/conversations/${mine}`],
+    ['POST', `/v1/chat/conversations/${mine}/messages`, { content: 'hi' }],
+    ['GET', '/v1/chat/conversations/00000000-0000-4000-8000-000000000000'],
+    ['GET', '/v1/chat/conversations/not-a-uuid'],
+  ]) {
+    const res = await request(server, method, path, { body, headers: as('bob') });
+    assert.equal(res.status, 404, `${method} ${path}: ${res.text}`);
+    assert.equal(res.json.error, 'Conversation not found');
+  }
+  await assert.rejects(connect(socketUrl(server, mine, hs256({ sub: 'bob' }))), (err) => err.statusCode === 404);
+
+  // Bob's socket on his own conversation sees nothing of Alice's traffic.
+  const bobs = await connect(socketUrl(server, theirs, hs256({ sub: 'bob' })), { server });
+  const alices = await connect(socketUrl(server, mine, hs256({ sub: 'alice' })), { server });
+  const posted = await request(server, 'POST', `/v1/chat/conversations/${mine}/messages`, {
+    body: { content: 'secret plans' },
+    headers: as('alice'),
+  });
+  assert.equal(posted.status, 202);
+  await untilReply(alices);
+  const bobPost = await request(server, 'POST', `/v1/chat/conversations/${theirs}/messages`, {
+    body: { content: 'hello' },
+    headers: as('bob'),
+  });
+  const bobFrames = await untilReply(bobs);
+  assert.equal(bobFrames[0].payload.message.id, bobPost.json.id, 'bob saw his own message first');
+  assert.ok(bobFrames.every((f) => f.payload.message.conversation_id === theirs));
+  // Nor does the visitor API open a conversation with the owner's sub.
+  const visitor = await request(server, 'GET', `/api/chats/sessions/${mine}/?visitor_id=alice`);
+  assert.notEqual(visitor.status, 200);
+});
+
+test('forged, expired and missing tokens: 401 JSON on REST, the upgrade refused with 401', async (t) => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const jwks = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise((r) => jwks.listen(0, '127.0.0.1', r));
+  t.after(() => jwks.close());
+  const server = await serve(t, { PARLEY_JWKS_URL: `http://127.0.0.1:${jwks.address().port}/jwks.json` });
+
+  // RS256 from the JWKS works for REST and the socket alike.
+  const good = rs256({ sub: 'carol' }, privateKey, 'k1');
+  const id = await create(server, bearer(good));
+  const ws = await connect(socketUrl(server, id, good), { server });
+  const posted = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content: 'hello' },
+    headers: bearer(good),
+  });
+  assert.equal(posted.status, 202);
+  assert.equal((await ws.next()).payload.message.id, posted.json.id);
+
+  const pem = publicKey.export({ format: 'pem', type: 'spki' });
+  const [head, body] = good.split('.');
+  const forged = {
+    none: `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${body}.`,
+    'wrong secret': hs256({ sub: 'carol' }, { secret: 'not-the-secret-at-all-0123456789' }),
+    'HS256 with the public key': hs256({ sub: 'carol' }, { secret: pem, header: { alg: 'HS256', typ: 'JWT', kid: 'k1' } }),
+    expired: hs256({ sub: 'carol', exp: now() - 3600 }),
+    'tampered payload': `${head}.${b64url(JSON.stringify({ sub: 'mallory', exp: now() + 3600 }))}.${good.split('.')[2]}`,
+    garbage: 'a.b.c',
+    'bad base64': `${head}.${body}.!!!`,
+  };
+  for (const [what, token] of Object.entries(forged)) {
+    for (const [method, path] of [['GET', '/v1/chat/conversations'], ['GET', `/v1/chat/conversations/${id}`]]) {
+      const res = await request(server, method, path, { headers: bearer(token) });
+      assert.equal(res.status, 401, `${what}: ${res.text}`);
+      assert.match(res.json.error, /^Invalid token/);
+    }
+    await assert.rejects(connect(socketUrl(server, id, token)), (err) => err.statusCode === 401, what);
+  }
+  const none = await request(server, 'GET', '/v1/chat/conversations');
+  assert.equal(none.status, 401);
+  assert.equal(none.json.error, 'Authentication required');
+  await assert.rejects(connect(`${server.wsBase}/ws/conversations/${id}/`), (err) => err.statusCode === 401);
+});
+
+test('an image round trip: type from the bytes, size limited, returned for rendering', async (t) => {
+  const server = await serve(t, { PARLEY_MAX_IMAGE_BYTES: '4096' });
+  const id = await create(server, as('alice'));
+  const ws = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+  const post = (body) => request(server, 'POST', `/v1/chat/conversations/${id}/messages`, { body, headers: as('alice') });
+
+  const plain = await post({ content: 'Look at this', base64_image: PNG });
+  assert.equal(plain.status, 202, plain.text);
+  assert.equal(plain.json.media_type, 'image/png');
+  assert.equal(plain.json.base64_image, PNG);
+  assert.equal(plain.json.image, `data:image/png;base64,${PNG}`);
+  const created = await ws.next();
+  assert.deepEqual(created.payload.message, plain.json);
+  await untilReply(ws);
+
+  // A data: URL that claims the wrong type is stored as what the bytes are.
+  const claimed = await post({ content: 'and this', base64_image: `data:image/png;base64,${JPEG}` });
+  assert.equal(claimed.status, 202, claimed.text);
+  assert.equal(claimed.json.media_type, 'image/jpeg');
+  assert.equal(claimed.json.base64_image, JPEG);
+  await untilReply(ws);
+
+  const got = await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  const images = got.json.messages.filter((m) => m.role === 'user').map((m) => m.image);
+  assert.deepEqual(images, [`data:image/png;base64,${PNG}`, `data:image/jpeg;base64,${JPEG}`]);
+
+  const refused = [
+    [{ content: 'x', base64_image: Buffer.from('just some text, not an image').toString('base64') }, 400, /PNG, JPEG, GIF or WebP/],
+    [{ content: 'x', base64_image: 'iVBOR$$$' }, 400, /not valid base64/],
+    [{ content: 'x', base64_image: 'data:image/png,iVBOR' }, 400, /must be base64/],
+    [{ content: 'x', base64_image: 42 }, 400, /must be a string/],
+    [{ content: 'x', base64_image: PNG + Buffer.alloc(30).toString('base64') }, 400, /not valid base64/],
+    [{ content: 'x', base64_image: Buffer.concat([Buffer.from(PNG, 'base64'), Buffer.alloc(5000)]).toString('base64') }, 413, /larger than 4096 bytes/],
+  ];
+  for (const [body, status, error] of refused) {
+    const res = await post(body);
+    assert.equal(res.status, status, res.text);
+    assert.match(res.json.error, error);
+  }
+  const after = await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.equal(after.json.messages.length, got.json.messages.length, 'nothing refused was stored');
+});
+
+test('bad bodies get clear errors; a second message while a reply streams is 409', async (t) => {
+  const server = await serve(t, { PARLEY_STREAM_DELAY_MS: '200', PARLEY_MAX_FRAME_BYTES: '2048' });
+  const id = await create(server, as('alice'));
+  const path = `/v1/chat/conversations/${id}/messages`;
+  for (const [body, status, error] of [
+    ['not json', 400, /JSON object/],
+    ['[1,2]', 400, /JSON object/],
+    [{}, 400, /content is required/],
+    [{ content: 7 }, 400, /content is required/],
+    [{ content: '   ' }, 400, /content is required/],
+    [{ content: 'x'.repeat(3000) }, 413, /too large|too long/],
+  ]) {
+    const res = await request(server, 'POST', path, { body, headers: as('alice') });
+    assert.equal(res.status, status, `${JSON.stringify(body).slice(0, 40)}: ${res.text}`);
+    assert.match(res.json.error, error);
+  }
+  const title = await request(server, 'POST', '/v1/chat/conversations', { body: { title: 5 }, headers: as('alice') });
+  assert.equal(title.status, 400);
+  const wrong = await request(server, 'PUT', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.equal(wrong.status, 405);
+
+  const ws = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+  const first = await request(server, 'POST', path, { body: { content: 'one' }, headers: as('alice') });
+  assert.equal(first.status, 202);
+  const second = await request(server, 'POST', path, { body: { content: 'two' }, headers: as('alice') });
+  assert.equal(second.status, 409, second.text);
+  const frames = await untilReply(ws);
+  assert.deepEqual(frames.map((f) => f.payload.message.role), ['user', 'assistant']);
+  const again = await request(server, 'POST', path, { body: { content: 'two' }, headers: as('alice') });
+  assert.equal(again.status, 202, 'accepted once the reply is done');
+});
