@@ -28,7 +28,9 @@ constexpr auto history_timeout = std::chrono::seconds(10);
 
 // Stored messages to model messages: notices (idle_warning, session_end)
 // were never part of the dialogue, and the tool calls and results of past
-// replies stay out (the reply text after them says what they gave).
+// replies stay out (the reply text after them says what they gave). Only
+// the newest message keeps its image: the model sees a picture once, when
+// it is asked about it, not again in every later turn.
 std::vector<agent::chat_message>
 dialogue_of(const std::vector<storage::message_record>& xs) {
   std::vector<agent::chat_message> out;
@@ -36,6 +38,8 @@ dialogue_of(const std::vector<storage::message_record>& xs) {
   for (auto& x : xs)
     if (x.kind == "message")
       out.push_back({x.role, x.content});
+  if (!xs.empty() && !out.empty() && xs.back().kind == "message")
+    out.back().image = xs.back().image;
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/upstream_error.hpp"
+#include "storage/records.hpp"
 
 namespace parley::agent {
 
@@ -52,6 +53,19 @@ void add_message(json& messages, const chat_message& m) {
     else
       messages.push_back(
         {{"role", "user"}, {"content", json::array({std::move(block)})}});
+    return;
+  }
+  if (auto image = storage::split_data_url(m.image); !image.base64.empty()) {
+    // Claude takes an image as a base64 block before the text.
+    json blocks = json::array(
+      {{{"type", "image"},
+        {"source",
+         {{"type", "base64"},
+          {"media_type", image.media_type},
+          {"data", image.base64}}}}});
+    if (!m.content.empty())
+      blocks.push_back({{"type", "text"}, {"text", m.content}});
+    messages.push_back({{"role", m.role}, {"content", std::move(blocks)}});
     return;
   }
   if (m.tool_calls.empty()) {

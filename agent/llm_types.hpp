@@ -40,6 +40,7 @@ struct chat_message {
   std::string content;
   std::vector<tool_call> tool_calls; // assistant: the calls it made
   std::string tool_call_id;          // tool: the call this result answers
+  std::string image; // user: an attached image as a data: URL, or ""
 };
 
 // One model turn: the system prompt and the conversation so far, oldest

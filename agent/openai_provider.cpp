@@ -39,6 +39,11 @@ std::int64_t int_at(const json& obj, const char* key, std::int64_t fallback) {
 // lists the calls (its content may be null then).
 json message_json(const chat_message& m) {
   json out{{"role", m.role}, {"content", m.content}};
+  // An image goes with the text as a content part.
+  if (!m.image.empty())
+    out["content"] = json::array(
+      {{{"type", "text"}, {"text", m.content}},
+       {{"type", "image_url"}, {"image_url", {{"url", m.image}}}}});
   if (m.role == "tool")
     out["tool_call_id"] = m.tool_call_id;
   if (!m.tool_calls.empty()) {

@@ -47,7 +47,8 @@ llm_request build_request(const std::string& system_prompt,
   std::vector<const chat_message*> picked;
   std::size_t used = 0;
   for (auto i = history.rbegin(); i != history.rend(); ++i) {
-    if ((i->role != "user" && i->role != "assistant") || blank(i->content))
+    if ((i->role != "user" && i->role != "assistant")
+        || (blank(i->content) && i->image.empty()))
       continue;
     if (!picked.empty() && used + i->content.size() > budget_chars)
       break;
@@ -59,7 +60,8 @@ llm_request build_request(const std::string& system_prompt,
     picked.pop_back();
   for (auto i = picked.rbegin(); i != picked.rend(); ++i) {
     auto& m = **i;
-    if (!out.messages.empty() && out.messages.back().role == m.role)
+    if (!out.messages.empty() && out.messages.back().role == m.role
+        && m.image.empty())
       out.messages.back().content += "\n\n" + m.content;
     else
       out.messages.push_back(m);

@@ -21,7 +21,7 @@ json or_null(const std::string& s) {
 
 json message_doc(const storage::message_record& m) {
   auto calls = json::parse(m.tool_calls, nullptr, false);
-  auto image = split_data_url(m.image);
+  auto image = storage::split_data_url(m.image);
   auto sources = json::array();
   for (auto& k : m.sources)
     sources.push_back({{"id", k.id}, {"title", k.title}});

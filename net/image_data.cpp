@@ -104,14 +104,4 @@ image_data check_image(std::string_view text, std::size_t max_bytes) {
   return x;
 }
 
-data_url_parts split_data_url(std::string_view url) {
-  constexpr std::string_view data = "data:";
-  constexpr std::string_view b64 = ";base64,";
-  auto at = url.find(b64);
-  if (url.substr(0, data.size()) != data || at == std::string_view::npos)
-    return {};
-  return {url.substr(data.size(), at - data.size()),
-          url.substr(at + b64.size())};
-}
-
 } // namespace parley::net

@@ -22,12 +22,4 @@ struct image_data {
 // is replaced by the one the bytes show.
 image_data check_image(std::string_view text, std::size_t max_bytes);
 
-// The parts of a stored data: URL: its media type and the base64 text.
-// Empty views for anything else.
-struct data_url_parts {
-  std::string_view media_type;
-  std::string_view base64;
-};
-data_url_parts split_data_url(std::string_view url);
-
 } // namespace parley::net

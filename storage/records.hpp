@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,23 @@ struct message_record {
   // many-to-many link, as seed 001's AiChatRoomMessageKnowledge).
   std::vector<knowledge_record> sources;
 };
+
+// The parts of a stored image (message_record::image): "data:<media
+// type>;base64,<base64>". Empty views for anything else.
+struct data_url_parts {
+  std::string_view media_type;
+  std::string_view base64;
+};
+
+inline data_url_parts split_data_url(std::string_view url) {
+  constexpr std::string_view data = "data:";
+  constexpr std::string_view b64 = ";base64,";
+  auto at = url.find(b64);
+  if (url.substr(0, data.size()) != data || at == std::string_view::npos)
+    return {};
+  return {url.substr(data.size(), at - data.size()),
+          url.substr(at + b64.size())};
+}
 
 // A message without tool calls, image or html (most of them).
 inline message_record text_message(std::string id, std::string session_id,

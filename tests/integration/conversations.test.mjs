@@ -323,3 +323,40 @@ test('bad bodies get clear errors; a second message while a reply streams is 409
   const again = await request(server, 'POST', path, { body: { content: 'two' }, headers: as('alice') });
   assert.equal(again.status, 202, 'accepted once the reply is done');
 });
+
+for (const flavor of ['openai', 'anthropic']) {
+  test(`${flavor}: the model sees the newest message's image, and only that one`, async (t) => {
+    const fake = await startFakeLlm(t);
+    const server = await serve(t, {
+      PARLEY_AGENT: flavor,
+      PARLEY_LLM_BASE_URL: fake.url,
+      PARLEY_LLM_API_KEY: 'sk-test',
+      PARLEY_LLM_MODEL: 'fake-model-1',
+    });
+    const id = await create(server, as('alice'));
+    const ws = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+    const post = async (body) => {
+      const res = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, { body, headers: as('alice') });
+      assert.equal(res.status, 202, res.text);
+      await untilReply(ws);
+    };
+    await post({ content: 'What is in this picture?', base64_image: `data:image/png;base64,${PNG}` });
+    await post({ content: 'And now?' });
+    const [first, second] = fake.requests.map((r) => r.body.messages.filter((m) => m.role !== 'system'));
+    const blocks = first.at(-1).content;
+    if (flavor === 'openai') {
+      assert.deepEqual(blocks, [
+        { type: 'text', text: 'What is in this picture?' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+      ]);
+    } else {
+      assert.deepEqual(blocks, [
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+        { type: 'text', text: 'What is in this picture?' },
+      ]);
+    }
+    // The next turn carries the earlier question as text only.
+    assert.equal(second[0].content, 'What is in this picture?');
+    assert.equal(second.at(-1).content, 'And now?');
+  });
+}

@@ -5,9 +5,10 @@
 #include <string>
 
 #include "net/image_data.hpp"
+#include "storage/records.hpp"
 
 using parley::net::check_image;
-using parley::net::split_data_url;
+using parley::storage::split_data_url;
 
 namespace {
 
