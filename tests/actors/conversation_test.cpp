@@ -38,10 +38,14 @@ struct recorder : sink {
 };
 
 frame_ptr describe(const event& ev) {
-  static const char* names[] = {"connected",    "chunk",       "complete",
-                                "idle_warning", "session_end", "error"};
+  static const char* names[] = {"connected",   "chunk", "complete",
+                                "idle_warning", "session_end", "error",
+                                "message"};
+  // A stored message: "message:role:content".
+  auto text = ev.message ? ev.message->role + ":" + ev.message->content
+                         : ev.text;
   return std::make_shared<const std::string>(
-    std::string{names[static_cast<int>(ev.kind)]} + ":" + ev.text);
+    std::string{names[static_cast<int>(ev.kind)]} + ":" + text);
 }
 
 bool starts_with(const std::string& x, const std::string& prefix) {
@@ -77,10 +81,16 @@ struct fixture : test_coordinator_fixture<test_config> {
     return now_ms(self.ptr());
   }
 
-  storage::session_record make_session(std::int64_t ttl_seconds = 86400) {
+  // A visitor session, or with `owner` a signed-in user's conversation.
+  storage::session_record make_session(std::int64_t ttl_seconds = 86400,
+                                       const std::string& owner = "") {
     storage::session_record s;
     s.id = make_uuid();
-    s.visitor_id = make_uuid();
+    s.visitor_id = owner.empty() ? make_uuid() : "\x01user:" + owner;
+    if (!owner.empty()) {
+      s.kind = "conversation";
+      s.owner_id = owner;
+    }
     s.status = "active";
     s.created_at = now();
     s.expires_at = s.created_at + ttl_seconds * 1000;
@@ -506,6 +516,41 @@ CAF_TEST(a tool round for another reply is refused) {
   sched.run();
   CAF_CHECK(*failed);
   CAF_CHECK_EQUAL(db->messages(s.id).size(), 1u); // only the user message
+}
+
+CAF_TEST(a signed-in message is answered once stored and announced in order) {
+  auto s = make_session(86400, "alice");
+  auto [conn, r] = connect();
+  self->send(reg, open_session{conn, s.id, s.visitor_id});
+  // The second message arrives while the first one's reply is under way.
+  auto first = ask<submit_result>(
+    reg, submit_message{s.id, s.visitor_id, "first", "data:image/png;base64,AA"});
+  auto second
+    = ask<submit_result>(reg, submit_message{s.id, s.visitor_id, "second", ""});
+  auto stranger
+    = ask<submit_result>(reg, submit_message{s.id, "\x01user:bob", "hi", ""});
+  sched.run();
+  CAF_REQUIRE(*first);
+  CAF_CHECK_EQUAL((*first)->status, 202);
+  CAF_CHECK_EQUAL((*first)->message.content, "first");
+  CAF_CHECK_EQUAL((*first)->message.image, "data:image/png;base64,AA");
+  CAF_REQUIRE(*second);
+  CAF_CHECK_EQUAL((*second)->status, 409);
+  CAF_REQUIRE(*stranger);
+  CAF_CHECK_EQUAL((*stranger)->status, 404);
+  // The user's message first, the chunks, then the stored reply (and the
+  // end of the stream for dialects that have one).
+  CAF_REQUIRE(r->frames.size() > 3);
+  CAF_CHECK_EQUAL(r->frames[0], "connected:");
+  CAF_CHECK_EQUAL(r->frames[1], "message:user:first");
+  CAF_CHECK(starts_with(r->frames[2], "chunk:"));
+  auto n = r->frames.size();
+  CAF_CHECK_EQUAL(r->frames[n - 2], "message:assistant:" + joined_chunks(*r));
+  CAF_CHECK_EQUAL(r->frames[n - 1], "complete:" + joined_chunks(*r));
+  auto stored = db->messages(s.id);
+  CAF_REQUIRE_EQUAL(stored.size(), 2u);
+  CAF_CHECK_EQUAL(stored[0].id, (*first)->message.id);
+  CAF_CHECK_EQUAL(stored[0].image, "data:image/png;base64,AA");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
