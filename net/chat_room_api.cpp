@@ -10,6 +10,7 @@
 #include "net/form_field.hpp"
 #include "net/ids.hpp"
 #include "net/query.hpp"
+#include "storage/text_check.hpp"
 
 namespace parley::net {
 
@@ -119,6 +120,8 @@ chat_request parse_chat_request(const http_request& req,
         call.title = it->get<std::string>();
         if (call.title.size() > max_title)
           return answer(400, "title is too long");
+        if (!storage::storable_text(call.title))
+          return answer(400, "title must not contain NUL characters");
       }
     }
     call.what = chat_request::action::create;
@@ -154,6 +157,8 @@ chat_request parse_chat_request(const http_request& req,
             : form_field(req[http::field::content_type], req.body(), "message");
   if (!message || message->empty())
     return answer(400, "Message is required");
+  if (!storage::storable_text(*message))
+    return answer(400, "Message must be UTF-8 text without NUL characters");
   call.message = std::move(*message);
   call.what = chat_request::action::stream;
   return call;

@@ -10,6 +10,7 @@
 #include "net/ids.hpp"
 #include "net/image_data.hpp"
 #include "net/query.hpp"
+#include "storage/text_check.hpp"
 
 namespace parley::net {
 
@@ -43,7 +44,7 @@ segments split(std::string_view path) {
   if (slash == std::string_view::npos)
     return out;
   out.leaf = rest.substr(slash + 1);
-  out.extra = out.leaf.find('/') != std::string_view::npos;
+  out.extra = out.id.empty() || out.leaf.find('/') != std::string_view::npos;
   return out;
 }
 
@@ -123,6 +124,8 @@ conversation_request parse_conversation_request(const http_request& req,
       call.title = it->get<std::string>();
       if (call.title.size() > max_title)
         return answer(400, "title is too long");
+      if (!storage::storable_text(call.title))
+        return answer(400, "title must not contain NUL characters");
     }
     call.what = conversation_request::action::create;
     return call;
@@ -141,6 +144,8 @@ conversation_request parse_conversation_request(const http_request& req,
   call.content = content->get<std::string>();
   if (call.content.size() > cfg.max_frame_bytes)
     return answer(413, "content is too long");
+  if (!storage::storable_text(call.content))
+    return answer(400, "content must not contain NUL characters");
   auto image = body.find("base64_image");
   bool has_image = image != body.end() && !image->is_null()
                    && !(image->is_string()

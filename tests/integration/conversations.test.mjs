@@ -360,3 +360,46 @@ for (const flavor of ['openai', 'anthropic']) {
     assert.equal(second.at(-1).content, 'And now?');
   });
 }
+
+test('hostile bodies and paths never crash the server or store anything', async (t) => {
+  const server = await serve(t);
+  const id = await create(server, as('alice'));
+  const path = `/v1/chat/conversations/${id}/messages`;
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+  const bodies = [
+    deep,
+    `{"content":${deep}}`,
+    '{"content":"\\ud800"}',
+    Buffer.from([0x7b, 0x22, 0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    '{"content":"a\\u0000b"}',
+    '{"content":null}',
+    '{"content":["a"]}',
+    '{"content":{"text":"a"}}',
+    '{"content":"hi","base64_image":{}}',
+    '{"content":"hi","base64_image":["iVBOR"]}',
+    '{"content":"hi","base64_image":"data:;base64,"}',
+    '{"content":"hi","base64_image":"data:image/png;base64,===="}',
+    '{"content":"hi","content":7}',
+    '',
+  ];
+  for (const body of bodies) {
+    const res = await fetch(`${server.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...as('alice'), 'content-type': 'application/json' },
+      body,
+    });
+    assert.ok(res.status >= 400 && res.status < 500, `${String(body).slice(0, 40)} -> ${res.status}`);
+    assert.equal(typeof (await res.json()).error, 'string');
+  }
+  for (const p of [`/v1/chat/conversations/${id}/messages/x`,
+    `/v1/chat/conversations/${'a'.repeat(5000)}`, '/v1/chat/conversations//messages', `/v1/chat/conversations/${id}%00`]) {
+    const res = await request(server, 'GET', p, { headers: as('alice') });
+    assert.ok(res.status >= 400 && res.status < 500, `${p.slice(0, 60)} -> ${res.status}`);
+  }
+  for (const p of [`/ws/conversations/${id}/extra`, '/ws/conversations/', `/ws/conversations/${id}/?token=`]) {
+    await assert.rejects(connect(`${server.wsBase}${p}`), (err) => err.statusCode >= 400 && err.statusCode < 500, p);
+  }
+  const got = await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.deepEqual(got.json.messages, []);
+  assert.equal((await request(server, 'GET', '/healthz')).status, 200);
+});
