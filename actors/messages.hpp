@@ -217,7 +217,7 @@ typename Inspector::result_type inspect(Inspector& f, session_record& x) {
   return f(caf::meta::type_name("parley::storage::session_record"), x.id,
            x.visitor_id, x.status, x.created_at, x.expires_at,
            x.last_activity_at, x.warning_sent, x.conversation_data, x.kind,
-           x.owner_id, x.title);
+           x.owner_id, x.title, x.members);
 }
 
 template <class Inspector>

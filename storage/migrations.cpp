@@ -54,6 +54,15 @@ CREATE TABLE message_knowledge (
 );
 CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
 )sql"},
+      {4, R"sql(
+CREATE TABLE conversation_members (
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL,
+  added_at   INTEGER NOT NULL,
+  PRIMARY KEY (session_id, user_id)
+);
+CREATE INDEX conversation_members_by_user ON conversation_members(user_id);
+)sql"},
   };
   return all;
 }
@@ -112,6 +121,16 @@ CREATE TABLE message_knowledge (
   PRIMARY KEY (message_id, knowledge_id)
 );
 CREATE INDEX message_knowledge_by_source ON message_knowledge(knowledge_id);
+)sql"},
+      {4, R"sql(
+CREATE TABLE conversation_members (
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id)
+                               ON DELETE CASCADE,
+  user_id    TEXT COLLATE "C" NOT NULL,
+  added_at   BIGINT NOT NULL,
+  PRIMARY KEY (session_id, user_id)
+);
+CREATE INDEX conversation_members_by_user ON conversation_members(user_id);
 )sql"},
   };
   return all;

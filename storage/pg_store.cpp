@@ -59,10 +59,27 @@ pg_connection::statement_list statements() {
        "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
        "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
       {"find_session", session_columns + "WHERE id = $1"},
+      {"members",
+       "SELECT user_id FROM conversation_members WHERE session_id = $1 "
+       "ORDER BY added_at, user_id"},
       {"conversations_of",
        session_columns
-         + "WHERE owner_id = $1 AND kind = 'conversation' "
+         + "WHERE kind = 'conversation' AND (owner_id = $1 OR id IN "
+           "(SELECT session_id FROM conversation_members WHERE user_id = $1)) "
            "ORDER BY created_at DESC, id"},
+      {"add_member",
+       "INSERT INTO conversation_members (session_id, user_id, added_at) "
+       "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"},
+      {"remove_member",
+       "DELETE FROM conversation_members WHERE session_id = $1 "
+       "AND user_id = $2"},
+      // Children first; members go with their session (ON DELETE CASCADE).
+      {"delete_links",
+       "DELETE FROM message_knowledge WHERE message_id IN "
+       "(SELECT id FROM messages WHERE session_id = ANY($1::text[]))"},
+      {"delete_messages",
+       "DELETE FROM messages WHERE session_id = ANY($1::text[])"},
+      {"delete_sessions", "DELETE FROM sessions WHERE id = ANY($1::text[])"},
       {"messages",
        "SELECT id, session_id, role, kind, content, state, created_at, "
        "tool_call_id, tool_calls, image, html "
@@ -74,9 +91,14 @@ pg_connection::statement_list statements() {
 // for single writes.
 const char* describe(const batch_plan& plan) {
   auto kinds = !plan.new_sessions.empty() + !plan.new_messages.empty()
-               + !plan.session_updates.empty();
+               + !plan.session_updates.empty() + !plan.member_changes.empty()
+               + !plan.deleted_sessions.empty();
   if (kinds > 1)
     return "writing a batch";
+  if (!plan.member_changes.empty())
+    return "changing members";
+  if (!plan.deleted_sessions.empty())
+    return "deleting sessions";
   if (!plan.new_sessions.empty())
     return plan.new_sessions.size() == 1 ? "inserting a session"
                                          : "inserting sessions";
@@ -273,6 +295,19 @@ void pg_store::do_write_batch(const std::vector<write_op>& ops) {
     }
     if (!plan.session_updates.empty())
       update_sessions(tx, plan.session_updates);
+    // Rare and order-sensitive (an add then a remove): one at a time.
+    for (auto* x : plan.member_changes) {
+      if (x->what == write_op::kind::add_member)
+        tx.exec_prepared("add_member", x->session.id, x->member, x->at);
+      else
+        tx.exec_prepared("remove_member", x->session.id, x->member);
+    }
+    if (!plan.deleted_sessions.empty()) {
+      auto ids = pg_array(plan.deleted_sessions,
+                          [](const std::string& id) -> auto& { return id; });
+      for (auto* step : {"delete_links", "delete_messages", "delete_sessions"})
+        tx.exec_prepared(step, ids);
+    }
     tx.commit();
   });
 }
@@ -305,7 +340,10 @@ std::optional<session_record> pg_store::do_find_session(const std::string& id) {
     auto r = tx.exec_prepared("find_session", id);
     if (r.empty())
       return std::optional<session_record>{};
-    return std::optional<session_record>{session_row(r[0])};
+    auto x = session_row(r[0]);
+    for (auto row : tx.exec_prepared("members", id))
+      x.members.push_back(text(row[0]));
+    return std::optional<session_record>{std::move(x)};
   });
 }
 

@@ -24,6 +24,10 @@ struct session_record {
   std::string kind = "visitor"; // "visitor" or "conversation"
   std::string owner_id;         // the owner's JWT `sub`; empty for visitors
   std::string title;
+  // Users the owner added, who see and write to the conversation too, in
+  // the order they were added. Read with the session (find_session); changed
+  // through write_op::add_member / remove_member, never by an update.
+  std::vector<std::string> members;
 };
 
 // A knowledge passage a reply cites (seed 001's Knowledge): a source

@@ -148,6 +148,10 @@ void sqlite_store::do_write_batch(const std::vector<write_op>& ops) {
       insert_message_row(*x);
     for (auto* x : plan.session_updates)
       update_session_row(*x);
+    for (auto* x : plan.member_changes)
+      change_member_row(*x);
+    for (auto* x : plan.deleted_sessions)
+      delete_session_rows(*x);
     exec("COMMIT", "committing writes");
   } catch (...) {
     sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
@@ -204,19 +208,32 @@ session_record session_row(sqlite_statement& st) {
 
 std::optional<session_record>
 sqlite_store::do_find_session(const std::string& id) {
-  auto& st = cached(PARLEY_SESSION_COLUMNS "WHERE id = ?1",
-                    "finding a session");
+  std::optional<session_record> result;
+  {
+    auto& st = cached(PARLEY_SESSION_COLUMNS "WHERE id = ?1",
+                      "finding a session");
+    statement_scope scope{st};
+    st.bind(1, id);
+    if (!st.step())
+      return result;
+    result = session_row(st);
+  }
+  auto& st = cached("SELECT user_id FROM conversation_members "
+                    "WHERE session_id = ?1 ORDER BY added_at, rowid",
+                    "reading members");
   statement_scope scope{st};
   st.bind(1, id);
-  if (!st.step())
-    return std::nullopt;
-  return session_row(st);
+  while (st.step())
+    result->members.push_back(st.column_text(0));
+  return result;
 }
 
 std::vector<session_record>
 sqlite_store::do_conversations_of(const std::string& owner_id) {
   auto& st = cached(PARLEY_SESSION_COLUMNS
-                    "WHERE owner_id = ?1 AND kind = 'conversation' "
+                    "WHERE kind = 'conversation' AND (owner_id = ?1 OR id IN "
+                    "(SELECT session_id FROM conversation_members "
+                    "WHERE user_id = ?1)) "
                     "ORDER BY created_at DESC, id",
                     "listing conversations");
   statement_scope scope{st};
@@ -244,6 +261,39 @@ void sqlite_store::update_session_row(const session_record& x) {
   if (sqlite3_changes(db_.get()) == 0)
     throw std::runtime_error("sqlite: updating a session failed: no session "
                              "with that id");
+}
+
+void sqlite_store::change_member_row(const write_op& x) {
+  auto& st
+    = x.what == write_op::kind::add_member
+        ? cached("INSERT OR IGNORE INTO conversation_members "
+                 "(session_id, user_id, added_at) VALUES (?1, ?2, ?3)",
+                 "adding a member")
+        : cached("DELETE FROM conversation_members "
+                 "WHERE session_id = ?1 AND user_id = ?2",
+                 "removing a member");
+  statement_scope scope{st};
+  st.bind(1, x.session.id);
+  st.bind(2, x.member);
+  if (x.what == write_op::kind::add_member)
+    st.bind(3, x.at);
+  st.run();
+}
+
+void sqlite_store::delete_session_rows(const std::string& id) {
+  // Children first: the links and messages refer to what goes after them.
+  for (auto [sql, what] :
+       {std::pair{"DELETE FROM message_knowledge WHERE message_id IN "
+                  "(SELECT id FROM messages WHERE session_id = ?1)",
+                  "deleting source links"},
+        std::pair{"DELETE FROM messages WHERE session_id = ?1",
+                  "deleting messages"},
+        std::pair{"DELETE FROM sessions WHERE id = ?1", "deleting a session"}}) {
+    auto& st = cached(sql, what);
+    statement_scope scope{st};
+    st.bind(1, id);
+    st.run();
+  }
 }
 
 // -- messages -----------------------------------------------------------------

@@ -45,6 +45,8 @@ private:
 
   void insert_session_row(const session_record& x);
   void update_session_row(const session_record& x);
+  void change_member_row(const write_op& x);
+  void delete_session_rows(const std::string& id);
   void insert_message_row(const message_record& x);
   // The message's sources and its links to them.
   void insert_source_rows(const message_record& x);

@@ -55,14 +55,14 @@ public:
   void insert_message(const message_record& x);
 
   // After a batch threw commit_unknown: whether it did commit, judged by
-  // its first insert. A batch of updates only counts as not committed:
-  // applying it again changes nothing.
+  // its first insert. A batch of updates, member changes and deletes only
+  // counts as not committed: applying it again changes nothing.
   bool committed(const std::vector<write_op>& ops);
 
   // Ids that hold unstorable text match nothing.
   std::optional<session_record> find_session(const std::string& id);
-  // The signed-in conversations (kind "conversation") `owner_id` owns,
-  // newest first.
+  // The signed-in conversations (kind "conversation") `owner_id` owns or
+  // is a member of, newest first.
   std::vector<session_record> conversations_of(const std::string& owner_id);
   // All messages of a session, oldest first (created_at, then insertion
   // order).

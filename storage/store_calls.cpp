@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include "storage/errors.hpp"
 #include "storage/text_check.hpp"
 
 namespace parley::storage {
@@ -12,6 +13,9 @@ void store::write_batch(const std::vector<write_op>& ops) {
       check_text(op.message);
     else
       check_text(op.session);
+    if (!storable_text(op.member))
+      throw invalid_input("invalid member: the user id is not valid UTF-8 "
+                          "text without NUL characters");
   }
   do_write_batch(ops);
 }

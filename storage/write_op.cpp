@@ -27,6 +27,31 @@ write_op write_op::insert(message_record x) {
   return op;
 }
 
+write_op write_op::remove(std::string session_id) {
+  write_op op;
+  op.what = kind::delete_session;
+  op.session.id = std::move(session_id);
+  return op;
+}
+
+write_op write_op::add_member(std::string session_id, std::string user,
+                              std::int64_t at) {
+  write_op op;
+  op.what = kind::add_member;
+  op.session.id = std::move(session_id);
+  op.member = std::move(user);
+  op.at = at;
+  return op;
+}
+
+write_op write_op::remove_member(std::string session_id, std::string user) {
+  write_op op;
+  op.what = kind::remove_member;
+  op.session.id = std::move(session_id);
+  op.member = std::move(user);
+  return op;
+}
+
 batch_plan plan_batch(const std::vector<write_op>& ops) {
   batch_plan plan;
   // Session id -> its slot in session_updates, so a later update replaces
@@ -49,6 +74,13 @@ batch_plan plan_batch(const std::vector<write_op>& ops) {
           plan.session_updates[i->second] = &op.session;
         break;
       }
+      case write_op::kind::add_member:
+      case write_op::kind::remove_member:
+        plan.member_changes.push_back(&op);
+        break;
+      case write_op::kind::delete_session:
+        plan.deleted_sessions.push_back(&op.session.id);
+        break;
     }
   }
   return plan;

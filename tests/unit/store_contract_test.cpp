@@ -704,4 +704,82 @@ CAF_TEST(a source with invalid text is refused with its message) {
   CAF_CHECK(db->messages("s1").empty());
 }
 
+CAF_TEST(deleting a session takes its messages links and members only) {
+  for (auto id : {"s1", "s2"}) {
+    auto x = make_session(id);
+    x.kind = "conversation";
+    x.owner_id = "alice";
+    db->insert_session(x);
+    auto m = make_message(std::string{"m-"} + id, id, 1);
+    m.sources = {{"k#1", "K1", "one"}};
+    db->write_batch({write_op::insert(m),
+                     write_op::add_member(id, "bob", 5)});
+  }
+  db->write_batch({write_op::remove("s1")});
+  CAF_CHECK(!db->find_session("s1").has_value());
+  CAF_CHECK(db->messages("s1").empty());
+  auto kept = db->find_session("s2");
+  CAF_REQUIRE(kept.has_value());
+  CAF_CHECK_EQUAL(kept->members, std::vector<std::string>{"bob"});
+  auto xs = db->messages("s2");
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(sources_of(xs[0]), "k#1"); // the shared source stays
+  auto bobs = db->conversations_of("bob");
+  CAF_REQUIRE_EQUAL(bobs.size(), 1u);
+  CAF_CHECK_EQUAL(bobs[0].id, "s2");
+  // Deleting again, or a session that never was, changes nothing.
+  db->write_batch({write_op::remove("s1"), write_op::remove("nope")});
+  // A batch that writes a session and deletes it leaves nothing of it.
+  db->write_batch({write_op::insert(make_session("s3")),
+                   write_op::insert(make_message("m3", "s3", 1)),
+                   write_op::add_member("s3", "carol", 1),
+                   write_op::remove("s3")});
+  CAF_CHECK(!db->find_session("s3").has_value());
+  CAF_CHECK(db->messages("s3").empty());
+  CAF_CHECK(db->conversations_of("carol").empty());
+}
+
+CAF_TEST(members are kept in the order added and listed as conversations) {
+  auto x = make_session("c1");
+  x.kind = "conversation";
+  x.owner_id = "alice";
+  db->insert_session(x);
+  auto y = make_session("c2");
+  y.kind = "conversation";
+  y.owner_id = "dave";
+  y.created_at = x.created_at + 1;
+  db->insert_session(y);
+  db->write_batch({write_op::add_member("c1", "carol", 10),
+                   write_op::add_member("c1", "bob", 20),
+                   write_op::add_member("c1", "carol", 30), // already one
+                   write_op::add_member("c2", "bob", 40)});
+  auto s = db->find_session("c1");
+  CAF_REQUIRE(s.has_value());
+  CAF_CHECK_EQUAL(s->members, (std::vector<std::string>{"carol", "bob"}));
+  auto bobs = db->conversations_of("bob");
+  CAF_REQUIRE_EQUAL(bobs.size(), 2u);
+  CAF_CHECK_EQUAL(bobs[0].id, "c2"); // newest first, owned or not
+  CAF_CHECK_EQUAL(bobs[1].id, "c1");
+  CAF_CHECK_EQUAL(db->conversations_of("alice").size(), 1u);
+  db->write_batch({write_op::remove_member("c1", "carol"),
+                   write_op::remove_member("c1", "nobody")});
+  auto after = db->find_session("c1");
+  CAF_REQUIRE(after.has_value());
+  CAF_CHECK_EQUAL(after->members, std::vector<std::string>{"bob"});
+  CAF_CHECK(db->conversations_of("carol").empty());
+  // An update of the session leaves its members alone.
+  auto changed = *db->find_session("c1");
+  changed.members.clear();
+  changed.title = "renamed";
+  db->update_session(changed);
+  auto updated = db->find_session("c1");
+  CAF_REQUIRE(updated.has_value());
+  CAF_CHECK_EQUAL(updated->title, "renamed");
+  CAF_CHECK_EQUAL(updated->members, std::vector<std::string>{"bob"});
+  auto err = error_of([&] {
+    db->write_batch({write_op::add_member("c1", std::string{"a\0b", 3}, 1)});
+  });
+  CAF_CHECK(contains(err, "invalid member"));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
