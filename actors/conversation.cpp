@@ -9,6 +9,7 @@
 #include "actors/connections.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/owner_key.hpp"
 #include "actors/sources.hpp"
 #include "actors/uuid.hpp"
 #include "agent/markdown_html.hpp"
@@ -45,8 +46,12 @@ bool is_subscribed(self_ptr self, std::uint64_t conn) {
                      [conn](const subscriber& x) { return x.conn == conn; });
 }
 
+std::uint64_t who_of(const std::string& key) {
+  return std::hash<std::string>{}(key);
+}
+
 void subscribe(self_ptr self, const conversation_deps& deps,
-               std::uint64_t conn) {
+               std::uint64_t conn, const std::string& key) {
   if (is_subscribed(self, conn))
     return;
   auto ref = deps.connections->find(conn);
@@ -59,7 +64,7 @@ void subscribe(self_ptr self, const conversation_deps& deps,
              }).base();
   if (pos == xs.begin())
     pos = xs.end();
-  xs.insert(pos, subscriber{conn, std::move(ref->out), ref->enc});
+  xs.insert(pos, subscriber{conn, std::move(ref->out), ref->enc, who_of(key)});
 }
 
 // Encodes once per dialect, then hands the same frame to every subscriber.
@@ -103,7 +108,17 @@ void tell(const conversation_deps& deps, std::uint64_t conn,
 // Whether the holder of `key` (a visitor id, or a user's owner key) may see
 // and write to the conversation.
 bool may_access(self_ptr self, const std::string& key) {
-  return key == self->state.session.visitor_id;
+  auto& s = self->state.session;
+  if (self->state.deleted)
+    return false;
+  if (key == s.visitor_id)
+    return true;
+  return std::any_of(s.members.begin(), s.members.end(),
+                     [&](const std::string& m) { return owner_key(m) == key; });
+}
+
+bool is_owner(self_ptr self, const std::string& key) {
+  return !self->state.deleted && key == self->state.session.visitor_id;
 }
 
 // -- lifetime ----------------------------------------------------------------------
@@ -144,6 +159,8 @@ void schedule_idle(self_ptr self, const conversation_deps& deps) {
 template <class F>
 void store_message(self_ptr self, const conversation_deps& deps,
                    storage::message_record msg, F then) {
+  if (self->state.deleted)
+    return then(false); // its session is gone
   self->request(deps.storage, storage_timeout, save_message{std::move(msg)})
     .then([then](bool) mutable { then(true); },
           [then](caf::error& err) mutable {
@@ -166,6 +183,8 @@ void store_and_announce(self_ptr self, const conversation_deps& deps,
 }
 
 void save_session_state(self_ptr self, const conversation_deps& deps) {
+  if (self->state.deleted)
+    return;
   self->request(deps.storage, storage_timeout,
                 save_session{self->state.session, false})
     .then([](bool) {},
@@ -453,7 +472,7 @@ caf::result<tool_results> on_tool_round(self_ptr self,
   return promise;
 }
 
-approval_result on_approve(self_ptr self, const conversation_deps& deps,
+status_result on_approve(self_ptr self, const conversation_deps& deps,
                            const approve_tool& x) {
   auto& st = self->state;
   auto* round = st.reply ? st.reply->tools.get() : nullptr;
@@ -495,7 +514,7 @@ void on_resume(self_ptr self, const conversation_deps& deps,
   auto& st = self->state;
   if (st.reply && st.reply->id == x.reply_id) {
     // Still streaming: what was missed, then live with everyone else.
-    subscribe(self, deps, x.conn);
+    subscribe(self, deps, x.conn, x.visitor_id);
     return replay(self, deps, x.conn, x.reply_id, st.reply->text,
                   st.reply->ends, x.after);
   }
@@ -514,6 +533,98 @@ void on_resume(self_ptr self, const conversation_deps& deps,
   }
   tell(deps, x.conn, st.session.id, "Reply not found");
   maybe_release(self, deps);
+}
+
+// -- signed-in owners -------------------------------------------------------------------
+
+constexpr const char* not_found_text = "Conversation not found";
+
+caf::result<status_result> on_delete(self_ptr self,
+                                     const conversation_deps& deps,
+                                     const delete_conversation& x) {
+  auto& st = self->state;
+  if (!may_access(self, x.visitor_id)) {
+    maybe_release(self, deps);
+    return status_result{404, not_found_text};
+  }
+  if (!is_owner(self, x.visitor_id))
+    return status_result{403, "Only the owner may delete a conversation"};
+  // Nothing more is stored from here on, and the reply stops unstored.
+  st.deleted = true;
+  if (st.reply && st.reply->llm)
+    self->send_exit(st.reply->llm, caf::exit_reason::user_shutdown);
+  st.reply.reset();
+  auto rp = self->make_response_promise<status_result>();
+  self->request(deps.storage, storage_timeout, drop_session{st.session.id})
+    .then(
+      [self, rp](bool) mutable {
+        broadcast(self, error_event(self->state.session.id,
+                                    "The conversation was deleted",
+                                    "conversation_deleted"));
+        rp.deliver(status_result{204, {}});
+        self->quit();
+      },
+      [self, rp, &deps](caf::error& err) mutable {
+        log_error("deleting a conversation failed: " + caf::to_string(err));
+        self->state.deleted = false;
+        schedule_idle(self, deps);
+        rp.deliver(status_result{503, "Could not delete the conversation; "
+                                      "please try again"});
+      });
+  return rp;
+}
+
+caf::result<session_view> on_change_member(self_ptr self,
+                                           const conversation_deps& deps,
+                                           const change_member& x) {
+  auto& st = self->state;
+  if (!may_access(self, x.visitor_id)) {
+    maybe_release(self, deps);
+    return session_view{404, not_found_text, {}, {}};
+  }
+  if (!is_owner(self, x.visitor_id))
+    return session_view{403, "Only the owner may change members", {}, {}};
+  if (x.member == st.session.owner_id)
+    return session_view{400, "The owner is not a member", {}, {}};
+  auto& ms = st.session.members;
+  auto present = std::find(ms.begin(), ms.end(), x.member) != ms.end();
+  if (present == x.add)
+    return session_view{200, {}, st.session, {}};
+  auto rp = self->make_response_promise<session_view>();
+  self
+    ->request(deps.storage, storage_timeout,
+              save_member{st.session.id, x.member, now_ms(self), x.add})
+    .then(
+      [self, rp, x](bool) mutable {
+        auto& st = self->state;
+        auto& ms = st.session.members;
+        if (x.add) {
+          ms.push_back(x.member);
+        } else {
+          ms.erase(std::remove(ms.begin(), ms.end(), x.member), ms.end());
+          // A removed member's sockets see nothing more.
+          auto gone = who_of(owner_key(x.member));
+          auto& subs = st.subscribers;
+          for (auto& s : subs)
+            if (s.who == gone)
+              st.deps.connections->send(
+                s.conn, error_event(st.session.id,
+                                    "You are no longer a member",
+                                    "membership_ended"));
+          subs.erase(std::remove_if(subs.begin(), subs.end(),
+                                    [gone](const subscriber& s) {
+                                      return s.who == gone;
+                                    }),
+                     subs.end());
+        }
+        rp.deliver(session_view{200, {}, st.session, {}});
+      },
+      [rp](caf::error& err) mutable {
+        rp.deliver(session_view{503, "Storage unavailable: "
+                                       + caf::to_string(err),
+                                {}, {}});
+      });
+  return rp;
 }
 
 // -- commands --------------------------------------------------------------------------
@@ -550,7 +661,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
         tell(deps, x.conn, s.id, "Visitor ID does not match");
         return maybe_release(self, deps);
       }
-      subscribe(self, deps, x.conn);
+      subscribe(self, deps, x.conn, x.visitor_id);
       event ev;
       ev.kind = event_kind::connected;
       ev.session_id = s.id;
@@ -565,7 +676,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
         tell(deps, x.conn, st.session.id, err);
         return maybe_release(self, deps);
       }
-      subscribe(self, deps, x.conn);
+      subscribe(self, deps, x.conn, x.visitor_id);
       if (st.reply || st.shutting_down)
         return tell(deps, x.conn, st.session.id, still_streaming_text);
       start_reply(self, deps, std::move(x.text), {},
@@ -642,10 +753,18 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       auto& deps = self->state.deps;
       return on_tool_round(self, deps, x);
     },
-    [self](const approve_tool& x) -> approval_result {
+    [self](const approve_tool& x) -> status_result {
       auto& deps = self->state.deps;
       ++self->state.handled;
       return on_approve(self, deps, x);
+    },
+    [self](const delete_conversation& x) {
+      ++self->state.handled;
+      return on_delete(self, self->state.deps, x);
+    },
+    [self](const change_member& x) {
+      ++self->state.handled;
+      return on_change_member(self, self->state.deps, x);
     },
     [self](shutdown_atom) -> caf::result<bool> {
       auto& deps = self->state.deps;

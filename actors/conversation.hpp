@@ -41,6 +41,9 @@ struct subscriber {
   std::uint64_t conn = 0;
   std::weak_ptr<sink> out;
   encoder enc = nullptr;
+  // std::hash of the key it subscribed with (visitor id or owner key): a
+  // member who is removed loses their sockets.
+  std::uint64_t who = 0;
 };
 
 struct tool_results;
@@ -88,6 +91,7 @@ struct conversation_state {
   std::int64_t tick_due = 0;
   std::uint64_t handled = 0;            // commands routed here, for release
   bool shutting_down = false;
+  bool deleted = false; // being deleted: nothing more is stored
   static inline const char* name = "parley.conversation";
 };
 
@@ -97,7 +101,9 @@ struct conversation_state {
 //
 // Handles open_session, post_message, fetch_session (reply: session_view),
 // tool_round from its LLM actor (reply: tool_results, once every call ran),
-// approve_tool (reply: approval_result),
+// approve_tool (reply: status_result), submit_message (reply:
+// submit_result), delete_conversation (reply: status_result), change_member
+// (reply: session_view),
 // leave, shutdown_atom (reply: bool, after storing any partial reply),
 // quit_atom (from the registry), and its own idle_tick / reply_* messages
 // (reply_failed: an upstream LLM error, shown as an error frame; the partial

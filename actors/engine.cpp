@@ -10,6 +10,7 @@
 #include "actors/connections.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/owner_key.hpp"
 #include "actors/registry.hpp"
 #include "actors/spawn_function.hpp"
 #include "actors/storage_actor.hpp"
@@ -194,19 +195,6 @@ void engine::detach(std::uint64_t conn) {
 }
 
 namespace {
-
-// A signed-in conversation stores its owner where a visitor session stores
-// the visitor id, under a prefix no visitor id may carry: the visitor API
-// clears ids that start with it, so knowing someone's `sub` (not a secret)
-// never opens their conversations through the visitor chat.
-constexpr char owner_prefix = '\x01';
-
-std::string owner_key(const std::string& sub) {
-  std::string key{owner_prefix};
-  key += "user:";
-  key += sub;
-  return key;
-}
 
 std::string visitor_key(std::string visitor_id) {
   if (visitor_id.rfind(owner_prefix, 0) == 0) // starts with it
@@ -393,14 +381,46 @@ void engine::impl::fetch(std::string session_id, std::string visitor_id,
     });
 }
 
+void engine::delete_conversation(std::string session_id, std::string sub,
+                                 std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  d.ask<status_result>(
+    d.registry,
+    parley::delete_conversation{std::move(session_id),
+                                owner_key(std::move(sub))},
+    std::function<void(status_result)>{[done](status_result x) {
+      done(session_reply{x.status, std::move(x.error), {}, {}, {}});
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
+    });
+}
+
+void engine::change_member(std::string session_id, std::string sub,
+                           std::string member, bool add,
+                           std::function<void(session_reply)> done) {
+  auto& d = *impl_;
+  d.ask<session_view>(
+    d.registry,
+    parley::change_member{std::move(session_id), owner_key(std::move(sub)),
+                          std::move(member), add},
+    std::function<void(session_view)>{[done](session_view v) {
+      done(session_reply{v.status, std::move(v.error), std::move(v.session),
+                         {}, {}});
+    }},
+    [done](std::string err) {
+      done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
+    });
+}
+
 void engine::approve(std::string session_id, std::string tool_call_id,
                      bool approved,
                      std::function<void(int, std::string)> done) {
   auto& d = *impl_;
-  d.ask<approval_result>(
+  d.ask<status_result>(
     d.registry,
     approve_tool{std::move(session_id), std::move(tool_call_id), approved},
-    std::function<void(approval_result)>{[done](approval_result r) {
+    std::function<void(status_result)>{[done](status_result r) {
       done(r.status, std::move(r.error));
     }},
     [done](std::string err) { done(503, "Engine unavailable: " + err); });

@@ -99,6 +99,16 @@ public:
   void submit_as_user(std::string session_id, std::string sub,
                       std::string text, std::string image,
                       std::function<void(session_reply)> done);
+  // The owner deletes the conversation and everything in it: 204, 403 (a
+  // member), 404 or 503. Its sockets get an error event and nothing more.
+  void delete_conversation(std::string session_id, std::string sub,
+                           std::function<void(session_reply)> done);
+  // The owner adds (or removes) `member`, a user's `sub`, who may then see,
+  // join and write to the conversation (or no longer): 200 with the
+  // session and its members, 400, 403, 404 or 503.
+  void change_member(std::string session_id, std::string sub,
+                     std::string member, bool add,
+                     std::function<void(session_reply)> done);
 
   void create_conversation(std::string owner_id, std::string title,
                            std::function<void(session_reply)> done);

@@ -157,16 +157,36 @@ struct tool_results {
 };
 
 // Engine -> registry -> conversation: a person approved or declined the tool
-// call waiting in a conversation. Answered with an approval_result.
+// call waiting in a conversation. Answered with an status_result.
 struct approve_tool {
   std::string session_id;
   std::string tool_call_id;
   bool approved = false;
 };
 
-struct approval_result {
-  int status = 200; // 404: no call with that id is waiting
+// The answer to approve_tool and delete_conversation: an HTTP-like status
+// and, for an error, why.
+struct status_result {
+  int status = 200;
   std::string error;
+};
+
+// Engine -> registry -> conversation: the owner deletes a signed-in
+// conversation with everything in it (reply: status_result, 204). Its
+// sockets get an error event, then the conversation stops.
+struct delete_conversation {
+  std::string session_id;
+  std::string visitor_id;
+};
+
+// Engine -> registry -> conversation: the owner adds or removes a member,
+// a user (JWT `sub`) who may then see and write to the conversation too
+// (reply: session_view with the session and its members).
+struct change_member {
+  std::string session_id;
+  std::string visitor_id;
+  std::string member;
+  bool add = true;
 };
 
 // -- storage actor
@@ -196,6 +216,19 @@ struct load_messages {
 
 struct message_list {
   std::vector<storage::message_record> messages;
+};
+
+// Deletes a session and everything in it (reply: bool once committed).
+struct drop_session {
+  std::string session_id;
+};
+
+// Adds or removes a member of a conversation (reply: bool once committed).
+struct save_member {
+  std::string session_id;
+  std::string user_id;
+  std::int64_t at = 0;
+  bool add = true;
 };
 
 // A signed-in user's conversations (reply: session_list, newest first).
@@ -273,7 +306,11 @@ PARLEY_INSPECT(tool_round, x.reply_id, x.text, x.calls)
 PARLEY_INSPECT(tool_result, x.tool_call_id, x.content, x.sources)
 PARLEY_INSPECT(tool_results, x.results, x.conversation_data)
 PARLEY_INSPECT(approve_tool, x.session_id, x.tool_call_id, x.approved)
-PARLEY_INSPECT(approval_result, x.status, x.error)
+PARLEY_INSPECT(status_result, x.status, x.error)
+PARLEY_INSPECT(delete_conversation, x.session_id, x.visitor_id)
+PARLEY_INSPECT(change_member, x.session_id, x.visitor_id, x.member, x.add)
+PARLEY_INSPECT(drop_session, x.session_id)
+PARLEY_INSPECT(save_member, x.session_id, x.user_id, x.at, x.add)
 PARLEY_INSPECT(save_session, x.session, x.create)
 PARLEY_INSPECT(save_message, x.message)
 PARLEY_INSPECT(load_session, x.session_id)
@@ -314,10 +351,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::tool_round))
   CAF_ADD_TYPE_ID(parley, (parley::tool_results))
   CAF_ADD_TYPE_ID(parley, (parley::approve_tool))
-  CAF_ADD_TYPE_ID(parley, (parley::approval_result))
+  CAF_ADD_TYPE_ID(parley, (parley::status_result))
   CAF_ADD_TYPE_ID(parley, (parley::load_conversations))
   CAF_ADD_TYPE_ID(parley, (parley::session_list))
   CAF_ADD_TYPE_ID(parley, (parley::resume_reply))
   CAF_ADD_TYPE_ID(parley, (parley::submit_message))
   CAF_ADD_TYPE_ID(parley, (parley::submit_result))
+  CAF_ADD_TYPE_ID(parley, (parley::delete_conversation))
+  CAF_ADD_TYPE_ID(parley, (parley::change_member))
+  CAF_ADD_TYPE_ID(parley, (parley::drop_session))
+  CAF_ADD_TYPE_ID(parley, (parley::save_member))
 CAF_END_TYPE_ID_BLOCK(parley)

@@ -118,8 +118,14 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
     [=](submit_message& x) {
       return delegate(self, x, submit_result{404, not_found_text, {}});
     },
+    [=](delete_conversation& x) {
+      return delegate(self, x, status_result{404, not_found_text});
+    },
+    [=](change_member& x) {
+      return delegate(self, x, session_view{404, not_found_text, {}, {}});
+    },
     [=](approve_tool& x) {
-      return delegate(self, x, approval_result{404, not_found_text});
+      return delegate(self, x, status_result{404, not_found_text});
     },
     [=](const went_idle& x) {
       auto& live = self->state.live;

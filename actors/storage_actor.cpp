@@ -291,6 +291,14 @@ caf::behavior storage_router(caf::event_based_actor* self,
       auto lane = lane_of(x.session_id);
       return self->delegate(lane, std::move(x));
     },
+    [self, lane_of](drop_session& x) {
+      auto lane = lane_of(x.session_id);
+      return self->delegate(lane, std::move(x));
+    },
+    [self, lane_of](save_member& x) {
+      auto lane = lane_of(x.session_id);
+      return self->delegate(lane, std::move(x));
+    },
     [self, lane_of](load_messages& x) {
       auto lane = lane_of(x.session_id);
       return self->delegate(lane, std::move(x));
@@ -349,6 +357,19 @@ caf::behavior storage_actor(caf::event_based_actor* self,
     },
     [self, st](save_message& x) {
       return enqueue(self, *st, storage::write_op::insert(std::move(x.message)));
+    },
+    [self, st](drop_session& x) {
+      return enqueue(self, *st,
+                     storage::write_op::remove(std::move(x.session_id)));
+    },
+    [self, st](save_member& x) {
+      return enqueue(self, *st,
+                     x.add ? storage::write_op::add_member(
+                               std::move(x.session_id), std::move(x.user_id),
+                               x.at)
+                           : storage::write_op::remove_member(
+                               std::move(x.session_id),
+                               std::move(x.user_id)));
     },
     [self, st](const load_session& x) {
       return read<session_lookup>(self, *st, [&] {

@@ -57,7 +57,8 @@ struct storage_options {
   std::chrono::milliseconds probe_interval{0};
 };
 
-// One lane: owns a connection. Speaks save_session, save_message (reply: bool, once
+// One lane: owns a connection. Speaks save_session, save_message,
+// drop_session, save_member (reply: bool, once
 // the write is committed), load_session (reply: session_lookup) and
 // load_messages (reply: message_list); a failing call answers with an error
 // instead.

@@ -19,6 +19,7 @@ namespace {
 constexpr std::string_view base = "/v1/chat/conversations";
 constexpr std::string_view socket_base = "/ws/conversations/";
 constexpr std::size_t max_title = 200;
+constexpr std::size_t max_user_id = 256;
 
 std::string_view strip_slashes(std::string_view s) {
   while (!s.empty() && s.back() == '/')
@@ -26,25 +27,32 @@ std::string_view strip_slashes(std::string_view s) {
   return s;
 }
 
-// The segments after the base: {id} and a leaf ("messages"), either empty.
+// The segments after the base: {id}, a leaf ("messages", "members") and
+// a member's id, each possibly empty.
 struct segments {
   std::string_view id;
   std::string_view leaf;
-  bool extra = false; // more than two segments
+  std::string_view member;
+  bool bad = false; // an empty segment, or more than three
 };
 
 segments split(std::string_view path) {
   segments out;
   auto rest = strip_slashes(path.substr(base.size()));
-  if (rest.empty())
-    return out;
-  rest.remove_prefix(1); // the '/'
-  auto slash = rest.find('/');
-  out.id = rest.substr(0, slash);
-  if (slash == std::string_view::npos)
-    return out;
-  out.leaf = rest.substr(slash + 1);
-  out.extra = out.id.empty() || out.leaf.find('/') != std::string_view::npos;
+  std::string_view* slots[] = {&out.id, &out.leaf, &out.member};
+  std::size_t n = 0;
+  while (!rest.empty()) {
+    rest.remove_prefix(1); // the '/'
+    auto slash = rest.find('/');
+    auto part = rest.substr(0, slash);
+    if (part.empty() || n == 3) {
+      out.bad = true;
+      return out;
+    }
+    *slots[n++] = part;
+    rest = slash == std::string_view::npos ? std::string_view{}
+                                           : rest.substr(slash);
+  }
   return out;
 }
 
@@ -92,7 +100,9 @@ conversation_request parse_conversation_request(const http_request& req,
   auto target = split_target(req.target());
   // Route first: an unknown path is 404 whoever asks.
   auto seg = split(target.path);
-  if (seg.extra || (!seg.leaf.empty() && seg.leaf != "messages"))
+  bool messages = seg.leaf == "messages" && seg.member.empty();
+  bool members = seg.leaf == "members";
+  if (seg.bad || !(seg.leaf.empty() || messages || members))
     return answer(404, "Not found");
   auto method = req.method();
   bool get = method == http::verb::get;
@@ -100,7 +110,8 @@ conversation_request parse_conversation_request(const http_request& req,
   bool del = method == http::verb::delete_;
   if (!((seg.id.empty() && (get || post))
         || (!seg.id.empty() && seg.leaf.empty() && (get || del))
-        || (seg.leaf == "messages" && post)))
+        || (messages && post) || (members && seg.member.empty() && post)
+        || (members && !seg.member.empty() && del)))
     return answer(405, "Method not allowed");
   auto who = identify(req[http::field::authorization], target.query, auth);
   if (!who.ok())
@@ -133,6 +144,23 @@ conversation_request parse_conversation_request(const http_request& req,
   if (!is_uuid(seg.id))
     return answer(404, "Conversation not found");
   call.conversation_id = canonical_uuid(seg.id);
+  if (members) {
+    if (del) {
+      call.member = percent_decode(seg.member);
+    } else {
+      auto user = body.is_object() ? body.find("user_id") : body.end();
+      if (!body.is_object() || user == body.end() || !user->is_string()
+          || user->get_ref<const std::string&>().empty())
+        return answer(400, "user_id is required and must be a string");
+      call.member = user->get<std::string>();
+    }
+    if (call.member.size() > max_user_id
+        || !storage::storable_text(call.member))
+      return answer(400, "user_id is not a valid user id");
+    call.what = del ? conversation_request::action::remove_member
+                    : conversation_request::action::add_member;
+    return call;
+  }
   if (get || del) {
     call.what = get ? conversation_request::action::get
                     : conversation_request::action::remove;
@@ -211,9 +239,26 @@ void handle_conversation_rest(engine& eng, conversation_request&& call,
                              keep_alive));
         });
   case action::remove:
-    // Deleting comes with storage support for it (not yet).
-    return send(json_response(405, error_json("Method not allowed"), version,
-                              keep_alive));
+    return eng.delete_conversation(
+        std::move(call.conversation_id), std::move(call.owner),
+        [=](session_reply r) {
+          if (r.status >= 400)
+            return send(failed(r));
+          http_response res{http::status::no_content, version};
+          res.keep_alive(keep_alive);
+          send(std::move(res));
+        });
+  case action::add_member:
+  case action::remove_member:
+    return eng.change_member(
+        std::move(call.conversation_id), std::move(call.owner),
+        std::move(call.member), call.what == action::add_member,
+        [=](session_reply r) {
+          if (r.status >= 400)
+            return send(failed(r));
+          send(json_response(200, conversation_json(r.session), version,
+                             keep_alive));
+        });
   default:
     return send(std::move(call.response));
   }

@@ -18,7 +18,16 @@ class authenticator;
 namespace parley::net {
 
 struct conversation_request {
-  enum class action { respond, list, create, get, remove, submit };
+  enum class action {
+    respond,
+    list,
+    create,
+    get,
+    remove,
+    submit,
+    add_member,
+    remove_member
+  };
   action what = action::respond;
   http_response response;      // respond: the answer (an error)
   std::string owner;           // the caller's JWT `sub`
@@ -26,6 +35,7 @@ struct conversation_request {
   std::string title;           // create
   std::string content;         // submit: the message text
   std::string image;           // submit: a checked data: URL, or ""
+  std::string member;          // add_member, remove_member: a user id
 };
 
 // Whether `path` is under /v1/chat/conversations.

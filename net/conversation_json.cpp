@@ -42,6 +42,7 @@ json message_doc(const storage::message_record& m) {
 json conversation_doc(const storage::session_record& s) {
   return {{"id", s.id},
           {"title", s.title},
+          {"owner_id", s.owner_id},
           {"created_at", iso8601_utc_ms(s.created_at)},
           {"updated_at", iso8601_utc_ms(s.last_activity_at)}};
 }
@@ -63,6 +64,7 @@ std::string
 conversation_json(const storage::session_record& s,
                   const std::vector<storage::message_record>* messages) {
   auto doc = conversation_doc(s);
+  doc["members"] = s.members;
   if (messages != nullptr) {
     auto xs = json::array();
     for (auto& m : *messages)

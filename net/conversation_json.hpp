@@ -17,9 +17,9 @@ namespace parley::net {
 // prefix (as the client posted it).
 std::string message_json(const storage::message_record& m);
 
-// {id, title, created_at, updated_at}; with `messages` also
-// "messages": [...] (the chat lines, oldest first) and "conversation": the
-// same four fields again, for frontends that read either shape.
+// {id, title, owner_id, created_at, updated_at, members}; with `messages`
+// also "messages": [...] (the chat lines, oldest first) and "conversation":
+// the fields again (without members), for frontends that read either shape.
 std::string
 conversation_json(const storage::session_record& s,
                   const std::vector<storage::message_record>* messages

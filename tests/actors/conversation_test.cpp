@@ -425,8 +425,8 @@ CAF_TEST(a tool call that needs approval waits for approve) {
   CAF_CHECK(st.reply->tools->waiting);
   CAF_CHECK_EQUAL(st.reply->tools->next, 1u); // tc_1 ran at once
   // Only the waiting call can be decided, in its own session.
-  auto wrong = ask<approval_result>(reg, approve_tool{s.id, "tc_1", true});
-  auto other = ask<approval_result>(reg, approve_tool{make_uuid(), "tc_2", true});
+  auto wrong = ask<status_result>(reg, approve_tool{s.id, "tc_1", true});
+  auto other = ask<status_result>(reg, approve_tool{make_uuid(), "tc_2", true});
   sched.run();
   CAF_REQUIRE(*wrong && *other);
   CAF_CHECK_EQUAL((*wrong)->status, 404);
@@ -434,7 +434,7 @@ CAF_TEST(a tool call that needs approval waits for approve) {
                   "No tool call with that id is waiting for approval");
   CAF_CHECK_EQUAL((*other)->status, 404);
   CAF_CHECK(!*results);
-  auto ok = ask<approval_result>(reg, approve_tool{s.id, "tc_2", true});
+  auto ok = ask<status_result>(reg, approve_tool{s.id, "tc_2", true});
   sched.run();
   CAF_REQUIRE(*ok);
   CAF_CHECK_EQUAL((*ok)->status, 200);
@@ -448,7 +448,7 @@ CAF_TEST(a tool call that needs approval waits for approve) {
   auto profile = nlohmann::json::parse((*results)->conversation_data);
   CAF_CHECK_EQUAL(profile["email"], "ada@example.com");
   // Deciding twice is refused.
-  auto again = ask<approval_result>(reg, approve_tool{s.id, "tc_2", false});
+  auto again = ask<status_result>(reg, approve_tool{s.id, "tc_2", false});
   sched.run();
   CAF_REQUIRE(*again);
   CAF_CHECK_EQUAL((*again)->status, 404);
@@ -487,7 +487,7 @@ CAF_TEST(a declined tool call tells the model and changes nothing) {
                                      R"({"phone":"+61 400 000 000"})"}}});
   sched.run();
   CAF_CHECK(!*results);
-  auto no = ask<approval_result>(reg, approve_tool{s.id, "tc_9", false});
+  auto no = ask<status_result>(reg, approve_tool{s.id, "tc_9", false});
   sched.run();
   CAF_REQUIRE(*no && *results);
   CAF_CHECK_EQUAL((*no)->status, 200);

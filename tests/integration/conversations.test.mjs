@@ -403,3 +403,69 @@ test('hostile bodies and paths never crash the server or store anything', async 
   assert.deepEqual(got.json.messages, []);
   assert.equal((await request(server, 'GET', '/healthz')).status, 200);
 });
+
+test('members see and write to a conversation until removed; only the owner deletes it', async (t) => {
+  const server = await serve(t);
+  const id = await create(server, as('alice'), 'Shared');
+  const other = await create(server, as('alice'), 'Private');
+  const members = `/v1/chat/conversations/${id}/members`;
+
+  const added = await request(server, 'POST', members, { body: { user_id: 'bob' }, headers: as('alice') });
+  assert.equal(added.status, 200, added.text);
+  assert.deepEqual(added.json.members, ['bob']);
+  assert.equal(added.json.owner_id, 'alice');
+  const bobList = await request(server, 'GET', '/v1/chat/conversations', { headers: as('bob') });
+  // (Other tests' conversations share a PostgreSQL database: check these two.)
+  const bobSees = bobList.json.map((c) => c.id);
+  assert.ok(bobSees.includes(id) && !bobSees.includes(other), 'bob sees the shared one only');
+  const bobWs = await connect(socketUrl(server, id, hs256({ sub: 'bob' })), { server });
+  const aliceWs = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+  const bobPost = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content: 'Hi from bob' },
+    headers: as('bob'),
+  });
+  assert.equal(bobPost.status, 202, bobPost.text);
+  assert.deepEqual(await untilReply(bobWs), await untilReply(aliceWs));
+
+  // A member may not manage the conversation.
+  for (const [method, path, body] of [['DELETE', `/v1/chat/conversations/${id}`], ['POST', members, { user_id: 'mallory' }],
+    ['DELETE', `${members}/bob`]]) {
+    const res = await request(server, method, path, { body, headers: as('bob') });
+    assert.equal(res.status, 403, `${method} ${path}: ${res.text}`);
+  }
+  for (const body of [{}, { user_id: 5 }, { user_id: '' }, { user_id: 'x'.repeat(300) }, { user_id: 'alice' }]) {
+    const res = await request(server, 'POST', members, { body, headers: as('alice') });
+    assert.equal(res.status, 400, `${JSON.stringify(body).slice(0, 30)}: ${res.text}`);
+  }
+
+  // Removed: bob's socket is told and hears nothing more; REST and the socket are 404.
+  const removed = await request(server, 'DELETE', `${members}/bob`, { headers: as('alice') });
+  assert.equal(removed.status, 200, removed.text);
+  assert.deepEqual(removed.json.members, []);
+  const told = await bobWs.next();
+  assert.deepEqual(told, { event: 'error', payload: { error: 'You are no longer a member', type: 'membership_ended' } });
+  assert.equal((await request(server, 'GET', `/v1/chat/conversations/${id}`, { headers: as('bob') })).status, 404);
+  await assert.rejects(connect(socketUrl(server, id, hs256({ sub: 'bob' }))), (err) => err.statusCode === 404);
+  const alicePost = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content: 'just us now' },
+    headers: as('alice'),
+  });
+  assert.equal(alicePost.status, 202);
+  await untilReply(aliceWs);
+  assert.equal(bobWs.queue.length, 0, 'nothing reached the removed member');
+
+  // Deleted: the sockets are told, every path answers 404, the other conversation stays.
+  const deleted = await request(server, 'DELETE', `/v1/chat/conversations/${id}`, { headers: as('alice') });
+  assert.equal(deleted.status, 204, deleted.text);
+  const gone = await aliceWs.next();
+  assert.equal(gone.payload.type, 'conversation_deleted');
+  for (const [method, path, body] of [['GET', `/v1/chat/conversations/${id}`], ['DELETE', `/v1/chat/conversations/${id}`],
+    ['POST', `/v1/chat/conversations/${id}/messages`, { content: 'hello?' }], ['POST', members, { user_id: 'bob' }]]) {
+    const res = await request(server, method, path, { body, headers: as('alice') });
+    assert.equal(res.status, 404, `${method} ${path}: ${res.text}`);
+  }
+  await assert.rejects(connect(socketUrl(server, id, hs256({ sub: 'alice' }))), (err) => err.statusCode === 404);
+  const list = await request(server, 'GET', '/v1/chat/conversations', { headers: as('alice') });
+  const left = list.json.map((c) => c.id);
+  assert.ok(left.includes(other) && !left.includes(id), JSON.stringify(left));
+});
