@@ -5,21 +5,21 @@
 
 namespace parley::net {
 
-caller identify(std::string_view authorization, std::string_view query,
-                const auth::authenticator& auth) {
-  caller who;
-  auto token = auth::token_from(authorization,
-                                query_param(query, "token").value_or(""));
-  if (token.empty()) {
-    who.error = "Authentication required";
-    return who;
-  }
-  auto verified = auth.verify(token);
-  if (!verified.ok())
-    who.error = "Invalid token: " + verified.text();
-  else
-    who.sub = verified.value().sub;
-  return who;
+std::string request_token(std::string_view authorization,
+                          std::string_view query) {
+  return auth::token_from(authorization,
+                          query_param(query, "token").value_or(""));
+}
+
+void identify(std::string token, const auth::authenticator& auth,
+              std::function<void(caller)> done) {
+  if (token.empty())
+    return done(caller{{}, "Authentication required"});
+  auth.verify_async(std::move(token), [done](auth::verify_result r) {
+    if (!r.ok())
+      return done(caller{{}, "Invalid token: " + r.text()});
+    done(caller{r.value().sub, {}});
+  });
 }
 
 } // namespace parley::net

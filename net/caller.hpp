@@ -4,6 +4,7 @@
 // from, by its JWT: `Authorization: Bearer` or `?token=`. Shared by every
 // signed-in dialect so that they refuse the same tokens with the same words.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,15 @@ struct caller {
   }
 };
 
-// `authorization` is the header's value, `query` the raw query string.
-caller identify(std::string_view authorization, std::string_view query,
-                const auth::authenticator& auth);
+// The token of a request: `authorization` is the header's value, `query`
+// the raw query string. Empty when there is none.
+std::string request_token(std::string_view authorization,
+                          std::string_view query);
+
+// Verifies `token` without blocking. A key id the cached JWKS lacks waits
+// for its refresh (rate limited), so the first request after an issuer
+// rotated its keys succeeds. `done` may run on the JWKS worker thread.
+void identify(std::string token, const auth::authenticator& auth,
+              std::function<void(caller)> done);
 
 } // namespace parley::net

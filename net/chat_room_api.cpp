@@ -65,8 +65,7 @@ http_response room_not_found(unsigned version, bool keep_alive) {
                        keep_alive);
 }
 
-chat_request parse_chat_request(const http_request& req,
-                                const auth::authenticator& auth) {
+chat_request parse_chat_request(const http_request& req, caller who) {
   chat_request call;
   auto version = req.version();
   auto keep_alive = req.keep_alive();
@@ -99,8 +98,6 @@ chat_request parse_chat_request(const http_request& req,
   if (!((leaf.empty() && (get || post)) || (leaf == "messages" && get)
         || (leaf == "stream" && (get || post))))
     return answer(405, "Method not allowed");
-  // EventSource cannot set headers: the GET stream takes ?token= too.
-  auto who = identify(req[http::field::authorization], target.query, auth);
   if (!who.ok())
     return answer(401, who.error);
   call.owner = std::move(who.sub);

@@ -6,11 +6,8 @@
 
 #include <string>
 
+#include "net/caller.hpp"
 #include "net/rest.hpp"
-
-namespace parley::auth {
-class authenticator;
-} // namespace parley::auth
 
 namespace parley::net {
 
@@ -29,9 +26,9 @@ struct chat_request {
 // Whether `path` is under /api/chat (and not /api/chats/, the visitor API).
 bool is_chat_room_path(std::string_view path);
 
-// Authenticates and validates a request under /api/chat.
-chat_request parse_chat_request(const http_request& req,
-                                const auth::authenticator& auth);
+// Validates a request under /api/chat from `who` (see caller.hpp; the GET
+// stream takes ?token= too, as EventSource cannot set headers).
+chat_request parse_chat_request(const http_request& req, caller who);
 
 // Answers list, create and messages through the engine.
 void handle_chat_rest(engine& eng, chat_request&& call, unsigned version,

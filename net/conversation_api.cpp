@@ -86,7 +86,7 @@ std::optional<std::string_view> notification_socket_id(std::string_view path) {
 }
 
 conversation_request parse_conversation_request(const http_request& req,
-                                                const auth::authenticator& auth,
+                                                caller who,
                                                 const settings& cfg) {
   conversation_request call;
   auto version = req.version();
@@ -113,7 +113,6 @@ conversation_request parse_conversation_request(const http_request& req,
         || (messages && post) || (members && seg.member.empty() && post)
         || (members && !seg.member.empty() && del)))
     return answer(405, "Method not allowed");
-  auto who = identify(req[http::field::authorization], target.query, auth);
   if (!who.ok())
     return answer(401, who.error);
   call.owner = std::move(who.sub);

@@ -9,11 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "net/caller.hpp"
 #include "net/rest.hpp"
-
-namespace parley::auth {
-class authenticator;
-} // namespace parley::auth
 
 namespace parley::net {
 
@@ -46,10 +43,9 @@ std::size_t conversation_body_limit(std::string_view path, const settings& cfg);
 // The largest of them.
 std::size_t max_body_limit(const settings& cfg);
 
-// Authenticates, routes and validates a request under
-// /v1/chat/conversations.
+// Routes and validates a request under /v1/chat/conversations from `who`.
 conversation_request parse_conversation_request(const http_request& req,
-                                                const auth::authenticator& auth,
+                                                caller who,
                                                 const settings& cfg);
 
 // Answers every action but `respond` through the engine.

@@ -97,10 +97,25 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
     return respond(503, "Server is shutting down", true);
   auto path = split_target(parser_->get().target()).path;
   if (is_chat_room_path(path))
-    return chat_room();
+    return signed_in(&http_session::chat_room);
   if (is_conversation_path(path))
-    return conversations();
+    return signed_in(&http_session::conversations);
   handle_request(ctx_.eng, ctx_.cfg, parser_->release(), responder());
+}
+
+void http_session::signed_in(void (http_session::*next)(caller)) {
+  auto& req = parser_->get();
+  auto token = request_token(req[http::field::authorization],
+                             split_target(req.target()).query);
+  // The answer may come from the JWKS worker: back onto this connection's
+  // thread.
+  identify(std::move(token), ctx_.auth,
+           [self = shared_from_this(), next](caller who) {
+             asio::post(self->stream_.get_executor(),
+                        [self, next, who = std::move(who)]() mutable {
+                          ((*self).*next)(std::move(who));
+                        });
+           });
 }
 
 respond_fn http_session::responder() {
@@ -127,8 +142,8 @@ void http_session::on_read_error(beast::error_code ec) {
 
 void http_session::upgrade() {
   auto target = split_target(parser_->get().target());
-  if (auto id = notification_socket_id(target.path))
-    return open_notifications(*id);
+  if (notification_socket_id(target.path))
+    return signed_in(&http_session::open_notifications);
   if (match_route(target.path).kind != route_kind::ws_chat)
     return respond(404, "Not found", true);
   auto sid = query_param(target.query, "session_id").value_or("");
@@ -139,11 +154,11 @@ void http_session::upgrade() {
     ->run(parser_->release(), visitor_start(std::move(sid), std::move(vid)));
 }
 
-void http_session::open_notifications(std::string_view id) {
+void http_session::open_notifications(caller who) {
   // Refused before the 101: a client never holds a socket it may not use.
   auto& req = parser_->get();
   auto target = split_target(req.target());
-  auto who = identify(req[http::field::authorization], target.query, ctx_.auth);
+  auto id = *notification_socket_id(target.path);
   if (!who.ok())
     return respond(401, who.error, true);
   if (!is_uuid(id))
@@ -174,18 +189,18 @@ void http_session::open_notifications(std::string_view id) {
     false);
 }
 
-void http_session::conversations() {
+void http_session::conversations(caller who) {
   auto req = parser_->release();
-  auto call = parse_conversation_request(req, ctx_.auth, ctx_.cfg);
+  auto call = parse_conversation_request(req, std::move(who), ctx_.cfg);
   handle_conversation_rest(ctx_.eng, std::move(call), req.version(),
                            req.keep_alive(), responder());
 }
 
-void http_session::chat_room() {
+void http_session::chat_room(caller who) {
   auto req = parser_->release();
   auto version = req.version();
   auto keep_alive = req.keep_alive();
-  auto call = parse_chat_request(req, ctx_.auth);
+  auto call = parse_chat_request(req, std::move(who));
   if (call.what != chat_request::action::stream)
     return handle_chat_rest(ctx_.eng, std::move(call), version, keep_alive,
                             responder());

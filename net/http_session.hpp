@@ -13,6 +13,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/asio.hpp"
+#include "net/caller.hpp"
 #include "net/chat_room_api.hpp"
 #include "net/rest.hpp"
 
@@ -39,9 +40,11 @@ private:
   respond_fn responder();
   void on_read_error(beast::error_code ec);
   void upgrade();
-  void open_notifications(std::string_view id);
-  void chat_room();
-  void conversations();
+  // Identifies the caller of a signed-in request, then runs `next`.
+  void signed_in(void (http_session::*next)(caller));
+  void open_notifications(caller who);
+  void chat_room(caller who);
+  void conversations(caller who);
   void open_stream(chat_request call, unsigned version);
   void respond(unsigned status, std::string_view error, bool close);
   void on_response(http_response res);
