@@ -9,22 +9,21 @@ namespace {
 constexpr char alphabet[]
     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-// The 6-bit value of `c`, or -1 when `c` is not in the alphabet.
-int sextet(char c) {
+} // namespace
+
+int base64_sextet(char c, bool url) {
   if (c >= 'A' && c <= 'Z')
     return c - 'A';
   if (c >= 'a' && c <= 'z')
     return c - 'a' + 26;
   if (c >= '0' && c <= '9')
     return c - '0' + 52;
-  if (c == '-')
+  if (c == (url ? '-' : '+'))
     return 62;
-  if (c == '_')
+  if (c == (url ? '_' : '/'))
     return 63;
   return -1;
 }
-
-} // namespace
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;
@@ -63,7 +62,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
-    auto v = sextet(c);
+    auto v = base64_sextet(c);
     if (v < 0)
       return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(v);

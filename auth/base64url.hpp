@@ -9,6 +9,10 @@
 
 namespace parley::auth {
 
+// The 6-bit value of `c` in the URL-safe alphabet ('-', '_'), or with
+// `url` false in the standard one ('+', '/'); -1 for any other character.
+int base64_sextet(char c, bool url = true);
+
 // Encodes `bytes` with the URL-safe alphabet and no '=' padding.
 std::string base64url_encode(std::string_view bytes);
 

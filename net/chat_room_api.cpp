@@ -165,10 +165,7 @@ void handle_chat_rest(engine& eng, chat_request&& call, unsigned version,
                       bool keep_alive, respond_fn send) {
   using action = chat_request::action;
   auto failed = [version, keep_alive](const session_reply& r) {
-    return json_response(
-        static_cast<unsigned>(r.status),
-        error_json(r.error.empty() ? "Service unavailable" : r.error), version,
-        keep_alive);
+    return error_response(r, version, keep_alive);
   };
   switch (call.what) {
   case action::list:

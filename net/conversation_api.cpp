@@ -198,10 +198,7 @@ void handle_conversation_rest(engine& eng, conversation_request&& call,
                               respond_fn send) {
   using action = conversation_request::action;
   auto failed = [version, keep_alive](const session_reply& r) {
-    return json_response(
-        static_cast<unsigned>(r.status),
-        error_json(r.error.empty() ? "Service unavailable" : r.error), version,
-        keep_alive);
+    return error_response(r, version, keep_alive);
   };
   switch (call.what) {
   case action::list:

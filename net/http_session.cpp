@@ -220,9 +220,7 @@ void http_session::chat_room(caller who) {
         if (r.status == 404)
           return self->on_response(room_not_found(version, keep_alive));
         if (r.status >= 400)
-          return self->on_response(json_response(
-            static_cast<unsigned>(r.status), error_json(r.error), version,
-            keep_alive));
+          return self->on_response(error_response(r, version, keep_alive));
         self->open_stream(std::move(call), version);
       });
     },

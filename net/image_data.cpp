@@ -3,25 +3,12 @@
 #include <array>
 #include <cstdint>
 
+#include "auth/base64url.hpp"
 #include "net/ascii.hpp"
 
 namespace parley::net {
 
 namespace {
-
-int sextet(char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
 
 // The type the first bytes show, or "" for anything else.
 std::string_view sniff(const unsigned char* p, std::size_t n) {
@@ -83,7 +70,7 @@ image_data check_image(std::string_view text, std::size_t max_bytes) {
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : body) {
-    auto v = sextet(c);
+    auto v = auth::base64_sextet(c, false);
     if (v < 0)
       return refuse(400, "base64_image is not valid base64");
     if (decoded == head.size())

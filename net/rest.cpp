@@ -78,17 +78,21 @@ std::string_view status_text(int status) {
 http_response reply_response(const session_reply& reply, unsigned ok_status,
                              bool with_messages, unsigned version,
                              bool keep_alive) {
-  if (reply.status >= 400) {
-    auto text = reply.error.empty() ? status_text(reply.status)
-                                    : std::string_view{reply.error};
-    return json_response(static_cast<unsigned>(reply.status), error_json(text),
-                         version, keep_alive);
-  }
+  if (reply.status >= 400)
+    return error_response(reply, version, keep_alive);
   return json_response(ok_status, session_json(reply, with_messages), version,
                        keep_alive);
 }
 
 } // namespace
+
+http_response error_response(const session_reply& reply, unsigned version,
+                             bool keep_alive) {
+  auto text = reply.error.empty() ? status_text(reply.status)
+                                  : std::string_view{reply.error};
+  return json_response(static_cast<unsigned>(reply.status), error_json(text),
+                       version, keep_alive);
+}
 
 route match_route(std::string_view path) {
   path = trim_slash(path);

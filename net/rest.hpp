@@ -78,6 +78,11 @@ http_response json_response(unsigned status, std::string body, unsigned version,
 // {"error": text}
 std::string error_json(std::string_view text);
 
+// The answer to an engine reply that failed (status >= 400): its status and
+// error text, or a generic one for the status.
+http_response error_response(const session_reply& reply, unsigned version,
+                             bool keep_alive);
+
 // The session as the REST API shows it: session_id, visitor_id, status,
 // created_at, expires_at, and with `with_messages` also conversation_data and
 // messages [{id, role, content, type, state, created_at}], oldest first.
