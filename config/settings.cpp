@@ -169,6 +169,9 @@ const std::vector<descriptor>& table() {
              "largest inbound WebSocket frame / request body"),
       number("max-image-bytes", &settings::max_image_bytes, 1, one_gib,
              "largest decoded base64 image"),
+      text("cors-origins", &settings::cors_origins,
+           "browser origins that may call the HTTP API: * (any), a "
+           "comma-separated list (https://app.example.com,...), or none"),
       choice("log-level", &settings::log_level,
              {"debug", "info", "warn", "error"}, "debug, info, warn or error"),
   };

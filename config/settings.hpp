@@ -42,6 +42,7 @@ struct settings {
   std::string jwt_audience;
   std::size_t max_frame_bytes = 65536;
   std::size_t max_image_bytes = 5242880;
+  std::string cors_origins = "*"; // "*", a comma-separated list, "none"
   std::string log_level = "info"; // debug | info | warn | error
 };
 

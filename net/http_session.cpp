@@ -12,6 +12,7 @@
 
 #include "config/settings.hpp"
 #include "net/context.hpp"
+#include "net/cors.hpp"
 #include "net/log.hpp"
 #include "net/caller.hpp"
 #include "net/conversation_api.hpp"
@@ -63,6 +64,7 @@ void http_session::do_read() {
   if (stopping_ || ctx_.stopping)
     return do_close();
   parser_.emplace();
+  allow_origin_.clear();
   // Beast checks Content-Length against the limit while it parses the
   // header, before the path is known: the largest any path allows here,
   // the path's own in on_header.
@@ -76,6 +78,8 @@ void http_session::do_read() {
 void http_session::on_header(beast::error_code ec, std::size_t) {
   if (ec)
     return on_read_error(ec);
+  allow_origin_ = allowed_origin(parser_->get()[http::field::origin],
+                                 ctx_.cfg.cors_origins);
   // Known from the path: a message may carry an image.
   auto limit = conversation_body_limit(
     split_target(parser_->get().target()).path, ctx_.cfg);
@@ -93,6 +97,8 @@ void http_session::on_read(beast::error_code ec, std::size_t) {
   busy_ = true;
   if (websocket::is_upgrade(parser_->get()))
     return upgrade();
+  if (is_preflight(parser_->get()))
+    return on_response(preflight_response(parser_->get(), allow_origin_));
   if (ctx_.stopping)
     return respond(503, "Server is shutting down", true);
   auto path = split_target(parser_->get().target()).path;
@@ -231,7 +237,7 @@ void http_session::open_stream(chat_request call, unsigned version) {
   // The stream has timeouts of its own; this session ends here.
   stream_.expires_never();
   std::make_shared<sse_session>(stream_.release_socket(), ctx_)
-    ->run(version, std::move(call));
+    ->run(version, std::move(call), allow_origin_);
 }
 
 void http_session::respond(unsigned status, std::string_view error,
@@ -247,6 +253,11 @@ void http_session::respond(unsigned status, std::string_view error,
 void http_session::on_response(http_response res) {
   bool close = !res.keep_alive() || stopping_ || ctx_.stopping;
   res.keep_alive(!close);
+  if (!allow_origin_.empty()) {
+    res.set(http::field::access_control_allow_origin, allow_origin_);
+    if (allow_origin_ != "*")
+      res.set(http::field::vary, "Origin");
+  }
   res_.emplace(std::move(res));
   stream_.expires_after(io_timeout);
   http::async_write(stream_, *res_,

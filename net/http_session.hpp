@@ -57,7 +57,8 @@ private:
   // A fresh parser per request: Beast parsers are single use.
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http_response> res_; // alive while it is written
-  bool busy_ = false;                // between a request and its response
+  std::string allow_origin_; // the request's CORS answer, "" for none
+  bool busy_ = false;        // between a request and its response
   bool stopping_ = false;
 };
 

@@ -36,7 +36,8 @@ sse_session::~sse_session() {
     ctx_.eng.detach(conn_);
 }
 
-void sse_session::run(unsigned http_version, chat_request call) {
+void sse_session::run(unsigned http_version, chat_request call,
+                      std::string_view allow_origin) {
   chunked_ = http_version >= 11;
   std::string head = http_version >= 11 ? "HTTP/1.1" : "HTTP/1.0";
   head += " 200 OK\r\n"
@@ -44,6 +45,11 @@ void sse_session::run(unsigned http_version, chat_request call) {
           "Cache-Control: no-cache\r\n"
           "X-Accel-Buffering: no\r\n"
           "Connection: close\r\n";
+  if (!allow_origin.empty()) {
+    head += "Access-Control-Allow-Origin: ";
+    head += allow_origin;
+    head += "\r\n";
+  }
   if (chunked_)
     head += "Transfer-Encoding: chunked\r\n";
   head += "\r\n";

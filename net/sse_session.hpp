@@ -36,7 +36,9 @@ public:
 
   // Starts the stream and posts the call's message to the room as its
   // owner, or resumes the reply it names.
-  void run(unsigned http_version, chat_request call);
+  // `allow_origin`: the CORS header's value for the request, "" for none.
+  void run(unsigned http_version, chat_request call,
+           std::string_view allow_origin);
 
   // parley::sink; any thread.
   void send(frame_ptr frame) override;
