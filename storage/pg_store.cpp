@@ -197,6 +197,7 @@ void insert_sources(pqxx::work& tx, const messages& xs) {
   if (rows.empty())
     return;
   std::vector<const link*> ls;
+  ls.reserve(rows.size());
   for (auto& r : rows)
     ls.push_back(&r);
   tx.exec_prepared(
