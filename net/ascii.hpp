@@ -1,6 +1,7 @@
 #pragma once
 
-// ASCII case folding for protocol tokens (header names, media types).
+// ASCII helpers for protocol tokens (header names and values, media
+// types).
 
 #include <string_view>
 
@@ -17,6 +18,15 @@ inline bool iequals(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i]))
       return false;
   return true;
+}
+
+// Without the spaces and tabs around it (HTTP's optional whitespace).
+inline std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
 }
 
 } // namespace parley::net

@@ -1,20 +1,9 @@
 #include "net/cors.hpp"
 
+#include "net/ascii.hpp"
 #include "net/asio.hpp"
 
 namespace parley::net {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-} // namespace
 
 std::string allowed_origin(std::string_view origin, std::string_view allowed) {
   if (origin.empty() || trim(allowed) == "none")

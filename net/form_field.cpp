@@ -9,14 +9,6 @@ namespace parley::net {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // The media type ("multipart/form-data") and one parameter's value of a
 // header such as Content-Type or Content-Disposition.
 std::string_view media_type(std::string_view header) {
