@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/owner_key.hpp"
 #include "actors/sources.hpp"
+#include "actors/storage_actor.hpp"
 #include "actors/uuid.hpp"
 #include "agent/markdown_html.hpp"
 #include "agent/tools.hpp"
@@ -35,8 +36,6 @@ constexpr const char* shutdown_text
   = "Server is shutting down; the reply was interrupted";
 constexpr const char* storage_failed_text
   = "Could not store the message; please try again";
-
-constexpr auto storage_timeout = std::chrono::seconds(30);
 
 // -- subscribers ---------------------------------------------------------------
 
@@ -161,7 +160,7 @@ void store_message(self_ptr self, const conversation_deps& deps,
                    storage::message_record msg, F then) {
   if (self->state.deleted)
     return then(false); // its session is gone
-  self->request(deps.storage, storage_timeout, save_message{std::move(msg)})
+  self->request(deps.storage, storage_wait, save_message{std::move(msg)})
     .then([then](bool) mutable { then(true); },
           [then](caf::error& err) mutable {
             log_error("storing a message failed: " + caf::to_string(err));
@@ -185,7 +184,7 @@ void store_and_announce(self_ptr self, const conversation_deps& deps,
 void save_session_state(self_ptr self, const conversation_deps& deps) {
   if (self->state.deleted)
     return;
-  self->request(deps.storage, storage_timeout,
+  self->request(deps.storage, storage_wait,
                 save_session{self->state.session, false})
     .then([](bool) {},
           [](caf::error& err) {
@@ -215,7 +214,7 @@ void on_idle_tick(self_ptr self, const conversation_deps& deps,
     return schedule_idle(self, deps); // activity moved the deadline
   event ev;
   ev.session_id = st.session.id;
-  ev.response_id = make_uuid();
+  ev.response_id = make_ordered_uuid();
   if (!st.session.warning_sent) {
     st.session.warning_sent = true;
     ev.kind = event_kind::idle_warning;
@@ -259,8 +258,8 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                  std::string text, std::string image, F stored) {
   auto& st = self->state;
   st.reply = std::make_unique<pending_reply>();
-  st.reply->user_message_id = make_uuid();
-  st.reply->id = make_uuid();
+  st.reply->user_message_id = make_ordered_uuid();
+  st.reply->id = make_ordered_uuid();
   st.session.last_activity_at = now_ms(self);
   st.session.warning_sent = false;
   auto msg = storage::text_message(st.reply->user_message_id,
@@ -273,7 +272,7 @@ void start_reply(self_ptr self, const conversation_deps& deps,
   msg.image = std::move(image);
   save_session_state(self, deps);
   // The user message is stored before the reply starts.
-  self->request(deps.storage, storage_timeout, save_message{msg})
+  self->request(deps.storage, storage_wait, save_message{msg})
     .then(
       [self, deps, text, msg, stored](bool) mutable {
         stored(&msg);
@@ -283,7 +282,8 @@ void start_reply(self_ptr self, const conversation_deps& deps,
           return;
         st.reply->llm = self->spawn<caf::linked>(
           llm_actor, caf::actor{self},
-          llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge});
+          llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge,
+                   deps.pacer});
         self->send(st.reply->llm,
                    reply_request{st.reply->id, st.session.id, text,
                                  st.session.conversation_data});
@@ -412,7 +412,7 @@ void finish_tool(self_ptr self, const conversation_deps& deps,
   auto& st = self->state;
   auto& round = *st.reply->tools;
   auto& call = round.calls[round.next++];
-  auto msg = storage::text_message(make_uuid(), st.session.id, "tool",
+  auto msg = storage::text_message(make_ordered_uuid(), st.session.id, "tool",
                                    "tool_result", out.content, "complete",
                                    now_ms(self));
   msg.tool_call_id = call.id;
@@ -458,7 +458,7 @@ caf::result<tool_results> on_tool_round(self_ptr self,
     return caf::make_error(caf::sec::invalid_argument, "no such reply");
   // The model's call message comes first, as seed 000 lists it: an
   // assistant message with the calls, then one tool message per result.
-  auto msg = assistant_message(self, make_uuid(), "tool_call",
+  auto msg = assistant_message(self, make_ordered_uuid(), "tool_call",
                                std::move(x.text));
   msg.tool_calls = agent::tool_calls_json(x.calls);
   store_and_announce(self, deps, std::move(msg));
@@ -555,7 +555,7 @@ caf::result<status_result> on_delete(self_ptr self,
     self->send_exit(st.reply->llm, caf::exit_reason::user_shutdown);
   st.reply.reset();
   auto rp = self->make_response_promise<status_result>();
-  self->request(deps.storage, storage_timeout, drop_session{st.session.id})
+  self->request(deps.storage, storage_wait, drop_session{st.session.id})
     .then(
       [self, rp](bool) mutable {
         broadcast(self, error_event(self->state.session.id,
@@ -592,7 +592,7 @@ caf::result<session_view> on_change_member(self_ptr self,
     return session_view{200, {}, st.session, {}};
   auto rp = self->make_response_promise<session_view>();
   self
-    ->request(deps.storage, storage_timeout,
+    ->request(deps.storage, storage_wait,
               save_member{st.session.id, x.member, now_ms(self), x.add})
     .then(
       [self, rp, x](bool) mutable {
@@ -722,7 +722,7 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       }
       auto rp = self->make_response_promise<session_view>();
       self
-        ->request(deps.storage, storage_timeout,
+        ->request(deps.storage, storage_wait,
                   load_messages{self->state.session.id})
         .then(
           [=](message_list& xs) mutable {

@@ -34,6 +34,7 @@ struct conversation_deps {
   std::shared_ptr<agent::llm_client> llm;
   // PARLEY_KNOWLEDGE_DIR, indexed; null: no sources.
   std::shared_ptr<const agent::knowledge_base> knowledge;
+  caf::actor pacer; // for the builtin agent's paced replies
 };
 
 // A connection watching the conversation, resolved once at subscribe time.

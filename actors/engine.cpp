@@ -1,8 +1,10 @@
 #include "actors/engine.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -11,6 +13,7 @@
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/owner_key.hpp"
+#include "actors/pacer.hpp"
 #include "actors/registry.hpp"
 #include "actors/spawn_function.hpp"
 #include "actors/storage_actor.hpp"
@@ -38,6 +41,17 @@ public:
     // per worker.
     set("work-stealing.relaxed-sleep-duration",
         caf::timespan{std::chrono::milliseconds(100)});
+    // One worker per core: actors never block (storage and the upstream
+    // client have threads of their own), and CAF's minimum of four put four
+    // polling workers beside the network threads on a two-core machine.
+    set("scheduler.max-threads",
+        static_cast<std::size_t>(
+          std::max(2u, std::thread::hardware_concurrency())));
+    // After its queue runs dry a worker spins briefly, then CAF would have
+    // it poll every 50 us for 25 ms: at a thousand paced streams those
+    // wake-ups were a tenth of the server's CPU. It sleeps at once instead;
+    // work from other threads wakes it.
+    set("work-stealing.moderate-poll-attempts", std::size_t{0});
   }
 };
 
@@ -77,6 +91,7 @@ struct engine::impl {
   connection_table connections;
   caf::actor storage;
   caf::actor registry;
+  caf::actor pacer;
   // Written by the storage lanes, read by /healthz on network threads.
   std::shared_ptr<storage::health> db_health
     = std::make_shared<storage::health>();
@@ -135,6 +150,7 @@ engine::~engine() {
     d.llm->stop();
   d.registry = nullptr;
   d.storage = nullptr;
+  d.pacer = nullptr;
   d.sys.reset();
   d.llm = nullptr;
 }
@@ -154,10 +170,11 @@ void engine::start() {
   // Without traffic, an outage still shows on /healthz within a second.
   opts.probe_interval = std::chrono::seconds(1);
   d.storage = spawn_storage(*d.sys, std::move(opts));
+  d.pacer = d.sys->spawn(pacer);
   d.registry = d.sys->spawn(registry,
                             conversation_deps{d.storage, {}, &d.connections,
                                               &d.cfg, d.llm,
-                                              std::move(knowledge)});
+                                              std::move(knowledge), d.pacer});
   d.ready = true;
 }
 
@@ -175,6 +192,7 @@ void engine::stop() {
              });
   self->send_exit(d.registry, caf::exit_reason::user_shutdown);
   self->send_exit(d.storage, caf::exit_reason::user_shutdown);
+  self->send_exit(d.pacer, caf::exit_reason::user_shutdown);
 }
 
 bool engine::ready() const {

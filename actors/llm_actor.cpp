@@ -8,7 +8,9 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/pacer.hpp"
 #include "actors/sources.hpp"
+#include "actors/storage_actor.hpp"
 #include "agent/builtin_agent.hpp"
 #include "agent/knowledge_base.hpp"
 #include "agent/llm_client.hpp"
@@ -23,8 +25,6 @@ namespace parley {
 namespace {
 
 using self_ptr = caf::stateful_actor<llm_state>*;
-
-constexpr auto history_timeout = std::chrono::seconds(10);
 
 // Stored messages to model messages: notices (idle_warning, session_end)
 // were never part of the dialogue, and the tool calls and results of past
@@ -123,7 +123,7 @@ void upstream_reply(self_ptr self, const llm_deps& deps,
   st.sources = sources_of(st.out.sources);
   if (!deps.storage)
     return start_stream(self, deps, x, {});
-  self->request(deps.storage, history_timeout, load_messages{x.session_id})
+  self->request(deps.storage, storage_wait, load_messages{x.session_id})
     .then(
       [=](message_list& xs) {
         start_stream(self, deps, x, dialogue_of(xs.messages));
@@ -228,13 +228,10 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
         // Even unpaced, each chunk is its own event, interleaved with other
         // conversations as tokens from a real upstream would be.
         if (delay.count() > 0 && self->state.next < chunks.size())
-          self->delayed_send(
-            self,
-            std::max(caf::timespan::zero(),
-                     caf::timespan{self->state.started
-                                   + delay * static_cast<long>(self->state.next)
-                                   - self->clock().now()}),
-            next_atom::value);
+          self->send(deps.pacer,
+                     wake_at{pacer_time(self->state.started
+                                        + delay * static_cast<long>(
+                                          self->state.next))});
         else
           self->send(self, next_atom::value);
         return;

@@ -21,28 +21,14 @@ class llm_client;
 
 struct settings;
 
-// What an LLM actor needs from its node. Converts from a bare settings
-// pointer (the builtin agent needs nothing else), so older call sites keep
-// compiling; with a client, replies come from the configured provider.
+// What an LLM actor needs from its node.
 struct llm_deps {
-  llm_deps(const settings* cfg = nullptr) : cfg(cfg) { // NOLINT: implicit
-    // nop
-  }
-  llm_deps(const settings* cfg, caf::actor storage,
-           std::shared_ptr<agent::llm_client> client,
-           std::shared_ptr<const agent::knowledge_base> knowledge = nullptr)
-      : cfg(cfg),
-        storage(std::move(storage)),
-        client(std::move(client)),
-        knowledge(std::move(knowledge)) {
-    // nop
-  }
-
-  const settings* cfg;
+  const settings* cfg = nullptr;
   caf::actor storage;                        // history; may be null
   std::shared_ptr<agent::llm_client> client; // null: the builtin agent
   // Passages for the prompt and the sources; null: none.
   std::shared_ptr<const agent::knowledge_base> knowledge;
+  caf::actor pacer; // wakes paced builtin replies (actors/pacer.hpp)
 };
 
 struct llm_state {

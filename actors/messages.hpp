@@ -104,6 +104,16 @@ struct reply_request {
   std::string conversation_data;
 };
 
+// LLM actor -> pacer: send me next_atom at `due` (pacer_time nanoseconds).
+struct wake_at {
+  std::int64_t due = 0;
+};
+
+// The pacer's own timer, for the wake due at `due`.
+struct pacer_tick {
+  std::int64_t due = 0;
+};
+
 struct reply_chunk {
   std::string reply_id;
   std::string text;
@@ -297,6 +307,8 @@ PARLEY_INSPECT(idle_tick, x.due)
 PARLEY_INSPECT(went_idle, x.session_id, x.handled)
 PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)
+PARLEY_INSPECT(wake_at, x.due)
+PARLEY_INSPECT(pacer_tick, x.due)
 PARLEY_INSPECT(reply_chunk, x.reply_id, x.text)
 PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,
                x.suggestions, x.sources)
@@ -361,4 +373,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::change_member))
   CAF_ADD_TYPE_ID(parley, (parley::drop_session))
   CAF_ADD_TYPE_ID(parley, (parley::save_member))
+  CAF_ADD_TYPE_ID(parley, (parley::wake_at))
+  CAF_ADD_TYPE_ID(parley, (parley::pacer_tick))
 CAF_END_TYPE_ID_BLOCK(parley)

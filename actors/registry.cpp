@@ -4,6 +4,7 @@
 
 #include "actors/connections.hpp"
 #include "actors/messages.hpp"
+#include "actors/storage_actor.hpp"
 #include "config/log.hpp"
 
 namespace parley {
@@ -15,8 +16,7 @@ using self_ptr = caf::stateful_actor<registry_state>*;
 constexpr const char* not_found_text = "Session not found";
 
 void load(self_ptr self, const std::string& id) {
-  self->request(self->state.deps.storage, std::chrono::seconds(30),
-                load_session{id})
+  self->request(self->state.deps.storage, storage_wait, load_session{id})
     .then(
       [=](session_lookup& x) {
         auto& st = self->state;

@@ -254,14 +254,17 @@ struct cpu_mark {
   time_point at;
   double self = 0;
   std::optional<double> server;
+  std::optional<double> server_switches;
 };
 
 cpu_mark mark_cpu(pid_t server_pid) {
   cpu_mark m;
   m.at = steady::now();
   m.self = self_cpu_seconds();
-  if (server_pid > 0)
+  if (server_pid > 0) {
     m.server = read_cpu_seconds(server_pid);
+    m.server_switches = read_switches(server_pid);
+  }
   return m;
 }
 
@@ -464,6 +467,15 @@ protected:
       human << "; generator cpu " << fmt(use.self_pct, 0) << "%";
       if (use.server_pct)
         human << ", server cpu " << fmt(use.server_pct, 0) << "%";
+      if (start_->server_switches && end_->server_switches) {
+        auto n = *end_->server_switches - *start_->server_switches;
+        j["server_switches"] = n;
+        if (j.contains("chunks") && j["chunks"].get<double>() > 0) {
+          auto per = n / j["chunks"].get<double>();
+          j["server_switches_per_chunk"] = round3(per);
+          human << ", server thread switches per chunk " << fmt(per, 2);
+        }
+      }
     }
     j["elapsed_s"] = round3(elapsed_s());
     j["unexpected_frames"] = sum(&worker::unexpected);
@@ -775,6 +787,8 @@ private:
     j["pace_ms"] = opt.pace_ms;
     j["ramp_ms"] = opt.ramp_ms;
     j["replies"] = sum(&worker::replies);
+    // Every chunk but a reply's first has a delay sample; every first a ttfc.
+    j["chunks"] = delay.size() + ttfc.size();
     j["delay_p50_ms"] = opt_number(d50);
     j["delay_p99_ms"] = opt_number(d99);
     j["delay_max_ms"] = opt_number(dmax);

@@ -18,27 +18,31 @@ std::string proc_path(pid_t pid, const char* leaf) {
   return "/proc/" + std::to_string(pid) + "/" + leaf;
 }
 
-std::optional<double> schedstat_seconds(pid_t pid) {
+// The sum over the threads of `pid` of one field of
+// /proc/<pid>/task/*/schedstat: 0 is the time run (ns), 2 the times switched
+// in.
+std::optional<double> schedstat_sum(pid_t pid, int field) {
   auto dir_name = proc_path(pid, "task");
   DIR* dir = opendir(dir_name.c_str());
   if (dir == nullptr)
     return std::nullopt;
-  double total_ns = 0;
+  double total = 0;
   bool any = false;
   while (auto* entry = readdir(dir)) {
     if (entry->d_name[0] == '.')
       continue;
     std::ifstream in(dir_name + "/" + entry->d_name + "/schedstat");
-    double run_ns = 0;
-    if (in >> run_ns) {
-      total_ns += run_ns;
-      any = true;
-    }
+    double value = 0;
+    for (int i = 0; i <= field && (in >> value); ++i)
+      if (i == field) {
+        total += value;
+        any = true;
+      }
   }
   closedir(dir);
   if (!any)
     return std::nullopt;
-  return total_ns / 1e9;
+  return total;
 }
 
 std::optional<double> stat_seconds(pid_t pid) {
@@ -77,9 +81,13 @@ std::optional<long> read_rss_kb(pid_t pid) {
 }
 
 std::optional<double> read_cpu_seconds(pid_t pid) {
-  if (auto s = schedstat_seconds(pid))
-    return s;
+  if (auto ns = schedstat_sum(pid, 0))
+    return *ns / 1e9;
   return stat_seconds(pid);
+}
+
+std::optional<double> read_switches(pid_t pid) {
+  return schedstat_sum(pid, 2);
 }
 
 double self_cpu_seconds() {

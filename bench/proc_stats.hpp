@@ -20,6 +20,10 @@ std::optional<long> read_rss_kb(pid_t pid);
 // 10 ms ticks of /proc/<pid>/stat, which is the fallback.
 std::optional<double> read_cpu_seconds(pid_t pid);
 
+// How often the threads of `pid` were switched in (from schedstat): each
+// is a wake-up or a return after preemption, the cost that batching saves.
+std::optional<double> read_switches(pid_t pid);
+
 // User + system CPU time of this process, in seconds.
 double self_cpu_seconds();
 

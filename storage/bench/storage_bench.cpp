@@ -25,9 +25,10 @@
 
 #include <caf/all.hpp>
 
-#include "actors/spawn_function.hpp"
 #include "actors/messages.hpp"
+#include "actors/spawn_function.hpp"
 #include "actors/storage_actor.hpp"
+#include "actors/uuid.hpp"
 #include "storage/store.hpp"
 
 using namespace parley;
@@ -102,8 +103,10 @@ private:
 const std::string text = "Hello there, how much does the premium plan cost "
                          "per month, and is there a discount for a year?";
 
+// Ids as the engine makes them (time-ordered), so the id index grows as it
+// does in a server.
 storage::message_record make_message(const std::string& sid, int i) {
-  return storage::text_message(sid + "-" + std::to_string(i),
+  return storage::text_message(make_ordered_uuid(),
                                  sid,
                                  "user",
                                  "message",

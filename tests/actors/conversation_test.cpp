@@ -11,23 +11,19 @@
 #include "actors/clock.hpp"
 #include "actors/connections.hpp"
 #include "actors/messages.hpp"
+#include "actors/pacer.hpp"
 #include "actors/registry.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/uuid.hpp"
 #include "config/settings.hpp"
 #include "storage/store.hpp"
+#include "tests/actors/test_config.hpp"
 
 using namespace parley;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    add_message_types<caf::id_block::parley>();
-  }
-};
 
 // A connection that records frames; the test dialect writes "kind:text".
 struct recorder : sink {
@@ -52,12 +48,13 @@ bool starts_with(const std::string& x, const std::string& prefix) {
   return x.compare(0, prefix.size(), prefix) == 0;
 }
 
-struct fixture : test_coordinator_fixture<test_config> {
+struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   settings cfg;
   std::shared_ptr<storage::store> db;
   connection_table conns;
   caf::actor storage;
   caf::actor reg;
+  caf::actor pace;
 
   fixture() {
     cfg.stream_delay_ms = 0;
@@ -66,14 +63,16 @@ struct fixture : test_coordinator_fixture<test_config> {
     db = storage::open_store("sqlite::memory:");
     db->migrate();
     storage = sys.spawn(storage_actor, db);
-    reg = sys.spawn(registry,
-                    conversation_deps{storage, {}, &conns, &cfg, nullptr, nullptr});
+    pace = sys.spawn(pacer);
+    reg = sys.spawn(registry, conversation_deps{storage, {}, &conns, &cfg,
+                                                nullptr, nullptr, pace});
     sched.run();
   }
 
   ~fixture() {
     self->send_exit(reg, caf::exit_reason::user_shutdown);
     self->send_exit(storage, caf::exit_reason::user_shutdown);
+    self->send_exit(pace, caf::exit_reason::user_shutdown);
     sched.run();
   }
 

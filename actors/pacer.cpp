@@ -1,0 +1,67 @@
+#include "actors/pacer.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+
+namespace parley {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<pacer_state>*;
+
+// Streams due within this much of a tick are woken by it: at most this
+// early, and many wakes share one timer and one busy worker.
+constexpr std::int64_t slack_ns = 500'000;
+
+bool later(const pacer_state::entry& x, const pacer_state::entry& y) {
+  return x.due > y.due;
+}
+
+void arm(self_ptr self, std::int64_t due) {
+  self->state.armed = due;
+  auto delay = std::max<std::int64_t>(0, due - pacer_time(self->clock().now()));
+  self->delayed_send(self, std::chrono::nanoseconds(delay), pacer_tick{due});
+}
+
+} // namespace
+
+std::int64_t pacer_time(caf::actor_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             t.time_since_epoch())
+      .count();
+}
+
+caf::behavior pacer(self_ptr self) {
+  return {
+      [=](const wake_at& x) {
+        auto& st = self->state;
+        st.heap.push_back({x.due, self->current_sender()});
+        std::push_heap(st.heap.begin(), st.heap.end(), later);
+        if (x.due < st.armed)
+          arm(self, x.due);
+      },
+      [=](const pacer_tick& x) {
+        auto& st = self->state;
+        if (x.due != st.armed)
+          return;
+        st.armed = std::numeric_limits<std::int64_t>::max();
+        auto until = pacer_time(self->clock().now()) + slack_ns;
+        while (!st.heap.empty() && st.heap.front().due <= until) {
+          std::pop_heap(st.heap.begin(), st.heap.end(), later);
+          auto whom
+              = caf::actor_cast<caf::actor>(std::move(st.heap.back().whom));
+          st.heap.pop_back();
+          if (whom) // null: the stream ended meanwhile
+            self->send(whom, next_atom::value);
+        }
+        if (!st.heap.empty())
+          arm(self, st.heap.front().due);
+      },
+  };
+}
+
+} // namespace parley

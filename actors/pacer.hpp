@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+namespace parley {
+
+// Wakes the paced streams of a node. A stream that wants its next chunk at
+// some time sends `wake_at` and gets `next_atom` back then. One timer is
+// armed for the earliest wake only, and every stream due within a short
+// slack of it wakes together: CAF's clock thread would otherwise be woken
+// twice per chunk (once for the insert, once when it is due), which at a
+// thousand concurrent paced replies was the largest cost of pacing.
+struct pacer_state {
+  struct entry {
+    std::int64_t due; // nanoseconds on the actor clock
+    caf::strong_actor_ptr whom;
+  };
+  std::vector<entry> heap; // earliest first (std::push_heap order)
+  // The due time of the pending tick; max: none. A tick for another time
+  // was superseded by an earlier one and is ignored.
+  std::int64_t armed = std::numeric_limits<std::int64_t>::max();
+  static inline const char* name = "parley.pacer";
+};
+
+caf::behavior pacer(caf::stateful_actor<pacer_state>* self);
+
+// The actor clock's time as the nanoseconds `wake_at` carries.
+std::int64_t pacer_time(caf::actor_clock::time_point t);
+
+} // namespace parley

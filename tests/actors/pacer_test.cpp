@@ -1,0 +1,113 @@
+#define CAF_SUITE pacer
+#include <caf/test/dsl.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "actors/pacer.hpp"
+#include "tests/actors/test_config.hpp"
+
+using namespace parley;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+namespace {
+
+// When a stream was woken, in nanoseconds on the actor clock.
+using wake_log = std::shared_ptr<std::vector<std::int64_t>>;
+
+// A paced stream: asks the pacer for each of `dues`, logs every wake.
+caf::behavior stream(caf::event_based_actor* self, caf::actor pace,
+                     std::vector<std::int64_t> dues, wake_log log) {
+  for (auto due : dues)
+    self->send(pace, wake_at{due});
+  return {
+      [=](next_atom) { log->push_back(pacer_time(self->clock().now())); },
+  };
+}
+
+struct fixture : test_coordinator_fixture<parley::testing::test_config> {
+  caf::actor pace = sys.spawn(pacer);
+  std::int64_t t0 = pacer_time(sys.clock().now());
+
+  ~fixture() {
+    self->send_exit(pace, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  std::int64_t at(caf::timespan d) const {
+    return t0 + std::chrono::nanoseconds{d}.count();
+  }
+
+  wake_log spawn_stream(std::vector<std::int64_t> dues) {
+    auto log = std::make_shared<std::vector<std::int64_t>>();
+    sys.spawn(stream, pace, std::move(dues), log);
+    sched.run();
+    return log;
+  }
+
+  void wait(caf::timespan d) {
+    advance_time(d);
+    sched.run();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(pacer_tests, fixture)
+
+CAF_TEST(streams wake at their due time and not before) {
+  auto a = spawn_stream({at(milliseconds(20)), at(milliseconds(60))});
+  auto b = spawn_stream({at(milliseconds(40))});
+  wait(milliseconds(19));
+  CAF_CHECK(a->empty());
+  wait(milliseconds(1));
+  CAF_REQUIRE_EQUAL(a->size(), 1u);
+  auto first = a->front();
+  CAF_CHECK_EQUAL(first, at(milliseconds(20)));
+  CAF_CHECK(b->empty());
+  wait(milliseconds(20));
+  CAF_REQUIRE_EQUAL(b->size(), 1u);
+  auto second = b->front();
+  CAF_CHECK_EQUAL(second, at(milliseconds(40)));
+  wait(milliseconds(20));
+  CAF_REQUIRE_EQUAL(a->size(), 2u);
+  auto third = a->back();
+  CAF_CHECK_EQUAL(third, at(milliseconds(60)));
+}
+
+CAF_TEST(streams due within the slack wake with the earliest) {
+  auto a = spawn_stream({at(milliseconds(20))});
+  auto b = spawn_stream({at(milliseconds(20) + microseconds(400))});
+  auto c = spawn_stream({at(milliseconds(20) + microseconds(900))});
+  wait(milliseconds(20));
+  CAF_CHECK_EQUAL(a->size(), 1u);
+  CAF_CHECK_EQUAL(b->size(), 1u); // 0.4 ms early, with a
+  CAF_CHECK(c->empty());          // beyond the slack: its own tick
+  wait(microseconds(900));
+  CAF_CHECK_EQUAL(c->size(), 1u);
+}
+
+CAF_TEST(an earlier wake rearms the timer and nobody wakes twice) {
+  auto late = spawn_stream({at(milliseconds(100))});
+  auto early = spawn_stream({at(milliseconds(80))});
+  wait(milliseconds(80));
+  CAF_CHECK_EQUAL(early->size(), 1u);
+  CAF_CHECK(late->empty());
+  wait(milliseconds(20));
+  CAF_CHECK_EQUAL(late->size(), 1u);
+  wait(milliseconds(200));
+  CAF_CHECK_EQUAL(early->size(), 1u);
+  CAF_CHECK_EQUAL(late->size(), 1u);
+}
+
+CAF_TEST(a wake already due is sent at once) {
+  wait(milliseconds(50));
+  auto a = spawn_stream({at(milliseconds(10))});
+  wait(caf::timespan{0});
+  CAF_CHECK_EQUAL(a->size(), 1u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
