@@ -171,7 +171,8 @@ void engine::start() {
   };
   opts.health = d.db_health;
   // Without traffic, an outage still shows on /healthz within a second.
-  opts.probe_interval = std::chrono::seconds(1);
+  if (db->needs_probe())
+    opts.probe_interval = std::chrono::seconds(1);
   d.storage = spawn_storage(*d.sys, std::move(opts));
   d.pacer = d.sys->spawn(pacer);
   d.registry = d.sys->spawn(registry,

@@ -260,6 +260,9 @@ visitor_command decode_visitor(std::string_view text) {
   auto message = string_field(doc, "message");
   if (!message || is_blank(*message))
     return invalid("message is required");
+  // Valid UTF-8 already; NUL is the one character PostgreSQL cannot store.
+  if (message->find('\0') != std::string::npos)
+    return invalid("message must not contain NUL characters");
   if (cmd.session_id.empty())
     return invalid("Session not found");
   auto vid = string_field(doc, "visitor_id");

@@ -28,6 +28,9 @@ public:
   // One connection per core, at least two: while one waits for its commit
   // to reach the disk, the other works.
   std::size_t write_parallelism() const override;
+  bool needs_probe() const override {
+    return true;
+  }
 
 protected:
   void do_write_batch(const std::vector<write_op>& ops) override;

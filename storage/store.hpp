@@ -35,6 +35,13 @@ public:
   // lost; throws unavailable when it does not.
   virtual void ping() = 0;
 
+  // Whether the database can become unreachable while nobody uses it (a
+  // server over the network), which makes a periodic ping() worth its
+  // wake-ups. A local file has nothing for ping() to check.
+  virtual bool needs_probe() const {
+    return false;
+  }
+
   // How many connections writing at once make writes faster overall: a
   // server runs each on a core of its own; SQLite has one writer at a time.
   virtual std::size_t write_parallelism() const {

@@ -29,6 +29,7 @@ test('bad frames get error frames and the connection stays usable', async (t) =>
     ['whitespace-only message', chat({ message: ' \t\n  ' }), 'message is required'],
     ['numeric message', chat({ message: 42 }), 'message is required'],
     ['object message', chat({ message: { text: 'hi' } }), 'message is required'],
+    ['message with NUL', chat({ message: 'hi\u0000there' }), 'message must not contain NUL characters'],
     ['unknown session', chat({ session_id: randomUUID() }), 'Session not found'],
     ['non-UUID session', chat({ session_id: 'abc' }), 'Session not found'],
     ['wrong visitor', chat({ visitor_id: randomUUID() }), 'Visitor ID does not match'],

@@ -328,6 +328,8 @@ CAF_TEST(decoder errors) {
     doc["message"] = bad;
     CAF_CHECK_EQUAL(error(doc.dump()), "message is required");
   }
+  doc["message"] = std::string("hi\0there", 8);
+  CAF_CHECK_EQUAL(error(doc.dump()), "message must not contain NUL characters");
   doc = chat("hi");
   for (auto bad : {json("nope"), json(42), json(nullptr),
                    json("550e8400-e29b-41d4-a716-44665544000g"),
