@@ -11,10 +11,11 @@
 namespace parley {
 
 // The timeout of requests to the storage service: none. The service answers
-// every request itself (a write it cannot store fails after max_wait), and a
-// CAF request timeout costs a clock-thread insert per request plus a stale
-// message to the requester when it fires, about a tenth of the server's CPU
-// when a thousand visitors write at once.
+// every request itself (a write it cannot store fails after max_wait; a
+// PostgreSQL call on a dead connection fails by tcp_user_timeout), and a CAF
+// request timeout costs a clock-thread insert per request plus a stale
+// message to the requester when it fires, several percent of the server's
+// CPU when a thousand visitors write at once.
 constexpr auto storage_wait = caf::infinite;
 
 namespace storage {

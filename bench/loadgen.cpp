@@ -520,11 +520,19 @@ struct tally {
   std::atomic<int> lost{0};
 };
 
-// -- throughput ---------------------------------------------------------------
+// -- replies in a loop (throughput, paced) --------------------------------------
 
-class throughput final : public scenario {
+// Every connection sends a message, waits for the whole reply, and again
+// until it had --replies; the run ends when every connection is done or
+// gone. `go` sends the first messages once all are connected.
+class reply_loop : public scenario {
 public:
   using scenario::scenario;
+
+protected:
+  virtual void go() = 0;
+
+  tally tally_{opt.conns};
 
 private:
   void begin() override {
@@ -536,12 +544,6 @@ private:
   void on_ready(ws_client&) override {
     if (tally_.arrive())
       go();
-  }
-
-  void go() {
-    close_rest_pools();
-    mark_start();
-    post_each([](ws_client& c) { c.send_chat(); });
   }
 
   void on_complete(ws_client& c, time_point) override {
@@ -567,6 +569,20 @@ private:
       mark_end();
       finish();
     }
+  }
+};
+
+// -- throughput ---------------------------------------------------------------
+
+class throughput final : public reply_loop {
+public:
+  using reply_loop::reply_loop;
+
+private:
+  void go() override {
+    close_rest_pools();
+    mark_start();
+    post_each([](ws_client& c) { c.send_chat(); });
   }
 
   void figures(json& j, std::ostringstream& human) override {
@@ -596,7 +612,6 @@ private:
           << " ms (" << replies << " replies in " << fmt(secs, 2) << " s)";
   }
 
-  tally tally_{opt.conns};
 };
 
 // -- footprint ----------------------------------------------------------------
@@ -698,25 +713,14 @@ private:
 
 // -- paced --------------------------------------------------------------------
 
-class paced final : public scenario {
+class paced final : public reply_loop {
 public:
-  using scenario::scenario;
+  using reply_loop::reply_loop;
 
 private:
-  void begin() override {
-    for (int i = 0; i < opt.conns; ++i)
-      add_client(i);
-    start_all();
-  }
-
-  void on_ready(ws_client&) override {
-    if (tally_.arrive())
-      go();
-  }
-
   // Independent visitors do not press enter in the same microsecond: the
   // first messages are spread evenly over --ramp-ms.
-  void go() {
+  void go() override {
     close_rest_pools();
     mark_start();
     auto t0 = start_->at;
@@ -743,31 +747,6 @@ private:
     // last chunk shows the drift.
     if (index + 1 == opt.words)
       c.w.last_delay_ms.push_back(delay);
-  }
-
-  void on_complete(ws_client& c, time_point) override {
-    if (c.replies_done < opt.replies)
-      return c.send_chat();
-    settle(c);
-  }
-
-  void on_end(ws_client& c, bool) override {
-    if (c.done)
-      return; // it had finished its work
-    ++tally_.lost;
-    if (!c.ready && tally_.arrive())
-      go();
-    settle(c);
-  }
-
-  void settle(ws_client& c) {
-    if (c.done)
-      return;
-    c.done = true;
-    if (tally_.settle()) {
-      mark_end();
-      finish();
-    }
   }
 
   void figures(json& j, std::ostringstream& human) override {
@@ -804,7 +783,6 @@ private:
           << " ms";
   }
 
-  tally tally_{opt.conns};
 };
 
 // -- timers -------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "net/form_field.hpp"
 #include "net/ids.hpp"
 #include "net/query.hpp"
+#include "net/title_field.hpp"
 #include "storage/text_check.hpp"
 
 namespace parley::net {
@@ -17,7 +18,6 @@ namespace parley::net {
 namespace {
 
 constexpr std::string_view base = "/api/chat";
-constexpr std::size_t max_title = 200;
 
 std::string dump(const nlohmann::ordered_json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -111,15 +111,8 @@ chat_request parse_chat_request(const http_request& req, caller who) {
       auto doc = nlohmann::json::parse(body, nullptr, false);
       if (!doc.is_object())
         return answer(400, "Body must be a JSON object");
-      if (auto it = doc.find("title"); it != doc.end() && !it->is_null()) {
-        if (!it->is_string())
-          return answer(400, "title must be a string");
-        call.title = it->get<std::string>();
-        if (call.title.size() > max_title)
-          return answer(400, "title is too long");
-        if (!storage::storable_text(call.title))
-          return answer(400, "title must not contain NUL characters");
-      }
+      if (auto* error = read_title(doc, call.title))
+        return answer(400, error);
     }
     call.what = chat_request::action::create;
     return call;

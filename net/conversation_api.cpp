@@ -10,6 +10,7 @@
 #include "net/ids.hpp"
 #include "net/image_data.hpp"
 #include "net/query.hpp"
+#include "net/title_field.hpp"
 #include "storage/text_check.hpp"
 
 namespace parley::net {
@@ -18,7 +19,6 @@ namespace {
 
 constexpr std::string_view base = "/v1/chat/conversations";
 constexpr std::string_view socket_base = "/ws/conversations/";
-constexpr std::size_t max_title = 200;
 constexpr std::size_t max_user_id = 256;
 
 std::string_view strip_slashes(std::string_view s) {
@@ -127,16 +127,8 @@ conversation_request parse_conversation_request(const http_request& req,
       call.what = conversation_request::action::list;
       return call;
     }
-    if (auto it = body.find("title");
-        body.is_object() && it != body.end() && !it->is_null()) {
-      if (!it->is_string())
-        return answer(400, "title must be a string");
-      call.title = it->get<std::string>();
-      if (call.title.size() > max_title)
-        return answer(400, "title is too long");
-      if (!storage::storable_text(call.title))
-        return answer(400, "title must not contain NUL characters");
-    }
+    if (auto* error = read_title(body, call.title))
+      return answer(400, error);
     call.what = conversation_request::action::create;
     return call;
   }
