@@ -174,7 +174,7 @@ void engine::start() {
   if (db->needs_probe())
     opts.probe_interval = std::chrono::seconds(1);
   d.storage = spawn_storage(*d.sys, std::move(opts));
-  d.pacer = d.sys->spawn(pacer);
+  d.pacer = d.sys->spawn(pacer, pacer_slack);
   d.registry = d.sys->spawn(registry,
                             conversation_deps{d.storage, {}, &d.connections,
                                               &d.cfg, d.llm,

@@ -13,10 +13,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<pacer_state>*;
 
-// Streams due within this much of a tick are woken by it: at most this
-// early, and many wakes share one timer and one busy worker.
-constexpr std::int64_t slack_ns = 500'000;
-
 bool later(const pacer_state::entry& x, const pacer_state::entry& y) {
   return x.due > y.due;
 }
@@ -35,7 +31,8 @@ std::int64_t pacer_time(caf::actor_clock::time_point t) {
       .count();
 }
 
-caf::behavior pacer(self_ptr self) {
+caf::behavior pacer(self_ptr self, caf::timespan slack) {
+  auto slack_ns = std::chrono::nanoseconds{slack}.count();
   return {
       [=](const wake_at& x) {
         auto& st = self->state;

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
 
 namespace parley {
 
@@ -27,7 +29,12 @@ struct pacer_state {
   static inline const char* name = "parley.pacer";
 };
 
-caf::behavior pacer(caf::stateful_actor<pacer_state>* self);
+// Streams due within `slack` after a tick are woken by it: at most that
+// early, and many wakes share one timer and one busy worker.
+constexpr caf::timespan pacer_slack = std::chrono::microseconds(500);
+
+caf::behavior pacer(caf::stateful_actor<pacer_state>* self,
+                    caf::timespan slack);
 
 // The actor clock's time as the nanoseconds `wake_at` carries.
 std::int64_t pacer_time(caf::actor_clock::time_point t);

@@ -63,7 +63,7 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
     db = storage::open_store("sqlite::memory:");
     db->migrate();
     storage = sys.spawn(storage_actor, db);
-    pace = sys.spawn(pacer);
+    pace = sys.spawn(pacer, pacer_slack);
     reg = sys.spawn(registry, conversation_deps{storage, {}, &conns, &cfg,
                                                 nullptr, nullptr, pace});
     sched.run();

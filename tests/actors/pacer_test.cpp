@@ -29,7 +29,7 @@ caf::behavior stream(caf::event_based_actor* self, caf::actor pace,
 }
 
 struct fixture : test_coordinator_fixture<parley::testing::test_config> {
-  caf::actor pace = sys.spawn(pacer);
+  caf::actor pace = sys.spawn(pacer, pacer_slack);
   std::int64_t t0 = pacer_time(sys.clock().now());
 
   ~fixture() {
