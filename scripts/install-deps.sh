@@ -19,7 +19,7 @@ done
 packages=(
   build-essential cmake ccache pkg-config
   libcaf-dev libboost-dev nlohmann-json3-dev libssl-dev
-  libpqxx-dev libcurl4-openssl-dev libsqlite3-dev libcmark-dev
+  libpqxx-dev libcurl4-openssl-dev libsqlite3-dev libcmark-dev libjemalloc-dev
 )
 # Debian's nodejs is only a fallback: a node that is already installed (CI images
 # carry node 20) is kept, not replaced by the distribution's older one.
