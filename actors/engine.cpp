@@ -39,9 +39,9 @@ public:
     // outside signals; it also wakes after this long to steal work from a
     // busy sibling. CAF's 10 ms made idle servers wake 100 times a second
     // per worker, and a wake-up costs 50 to 300 us of CPU on this virtual
-    // machine (measured with /proc/PID/task/*/schedstat). A sibling with a backlog of its own actors'
-    // messages goes unhelped only until the next message from a network
-    // thread or the clock wakes this one.
+    // machine (from /proc/PID/task/*/schedstat). A sibling with a backlog of
+    // its own actors' messages goes unhelped only until the next message
+    // from a network thread or the clock wakes this one.
     set("work-stealing.relaxed-sleep-duration",
         caf::timespan{std::chrono::seconds(1)});
     // One worker per core: actors never block (storage and the upstream

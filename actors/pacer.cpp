@@ -49,11 +49,10 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
         auto until = pacer_time(self->clock().now()) + slack_ns;
         while (!st.heap.empty() && st.heap.front().due <= until) {
           std::pop_heap(st.heap.begin(), st.heap.end(), later);
-          auto whom
-              = caf::actor_cast<caf::actor>(std::move(st.heap.back().whom));
+          // A stream that ended meanwhile drops the wake unread.
+          self->send(caf::actor_cast<caf::actor>(st.heap.back().whom),
+                     next_atom::value);
           st.heap.pop_back();
-          if (whom) // null: the stream ended meanwhile
-            self->send(whom, next_atom::value);
         }
         if (!st.heap.empty())
           arm(self, st.heap.front().due);

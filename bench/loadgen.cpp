@@ -530,11 +530,18 @@ public:
   using scenario::scenario;
 
 protected:
-  virtual void go() = 0;
+  // Sends each connection's first message (mark_start() has run).
+  virtual void send_first() = 0;
 
   tally tally_{opt.conns};
 
 private:
+  void go() {
+    close_rest_pools();
+    mark_start();
+    send_first();
+  }
+
   void begin() override {
     for (int i = 0; i < opt.conns; ++i)
       add_client(i);
@@ -579,9 +586,7 @@ public:
   using reply_loop::reply_loop;
 
 private:
-  void go() override {
-    close_rest_pools();
-    mark_start();
+  void send_first() override {
     post_each([](ws_client& c) { c.send_chat(); });
   }
 
@@ -720,9 +725,7 @@ public:
 private:
   // Independent visitors do not press enter in the same microsecond: the
   // first messages are spread evenly over --ramp-ms.
-  void go() override {
-    close_rest_pools();
-    mark_start();
+  void send_first() override {
     auto t0 = start_->at;
     auto ramp = opt.ramp_ms;
     auto n = opt.conns;
