@@ -74,13 +74,25 @@ void sse_session::run(unsigned http_version, chat_request call,
 }
 
 void sse_session::send(frame_ptr frame) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), frame = std::move(frame)]() mutable {
-               self->deliver(std::move(frame));
-             });
+  if (inbox_.put(std::move(frame)))
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->take_inbox(); });
+}
+
+void sse_session::take_inbox() {
+  for (auto& frame : inbox_.take())
+    enqueue(std::move(frame));
+  if (writing_ == 0 && !queue_.empty())
+    do_write();
 }
 
 void sse_session::deliver(frame_ptr frame) {
+  enqueue(std::move(frame));
+  if (writing_ == 0 && !queue_.empty())
+    do_write();
+}
+
+void sse_session::enqueue(frame_ptr frame) {
   if (!frame || ending_ || finished_)
     return;
   if (sse_final(*frame)) {
@@ -90,8 +102,6 @@ void sse_session::deliver(frame_ptr frame) {
   } else {
     queue_.push_back(std::move(frame));
   }
-  if (writing_ == 0)
-    do_write();
 }
 
 void sse_session::do_write() {

@@ -19,6 +19,7 @@
 #include "actors/event.hpp"
 #include "net/asio.hpp"
 #include "net/chat_room_api.hpp"
+#include "net/frame_inbox.hpp"
 
 namespace parley::net {
 
@@ -44,7 +45,10 @@ public:
   void send(frame_ptr frame) override;
 
 private:
+  void take_inbox();
+  // Queues a frame and starts writing.
   void deliver(frame_ptr frame);
+  void enqueue(frame_ptr frame);
   void do_write();
   void on_write(boost::system::error_code ec, std::size_t);
   void watch();
@@ -56,6 +60,7 @@ private:
   asio::steady_timer timer_;
   context& ctx_;
   std::string head_;             // the response head until written
+  frame_inbox inbox_;
   std::vector<frame_ptr> queue_; // queue_[0, writing_) in flight
   std::size_t writing_ = 0;
   std::vector<std::string> sizes_; // chunk size lines in flight

@@ -1,6 +1,7 @@
 #include "net/ws_session.hpp"
 
 #include <array>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -12,14 +13,15 @@
 #include "net/context.hpp"
 #include "net/log.hpp"
 #include "net/ws_handshake.hpp"
+#include "net/write_now.hpp"
 
 namespace parley::net {
 
 namespace {
 
-// Frames per write: enough to fill a socket buffer with chunk frames, few
-// enough that the header array stays small.
-constexpr std::size_t max_gather = 64;
+// Frames per write: a header and a payload each, and one system call takes
+// at most 64 buffers.
+constexpr std::size_t max_gather = 32;
 
 // Reads per turn before other connections on the thread get theirs.
 constexpr int max_reads_per_turn = 4;
@@ -49,10 +51,16 @@ void ws_session::run(http_request req, ws_start start) {
 }
 
 void ws_session::send(frame_ptr frame) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), frame = std::move(frame)]() mutable {
-               self->deliver(std::move(frame));
-             });
+  if (inbox_.put(std::move(frame)))
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->take_inbox(); });
+}
+
+void ws_session::take_inbox() {
+  for (auto& frame : inbox_.take())
+    enqueue(std::move(frame));
+  if (writing_ == 0)
+    do_write();
 }
 
 void ws_session::shutdown() {
@@ -156,6 +164,12 @@ void ws_session::on_violation(std::uint16_t code, const char* why) {
 // -- writing -----------------------------------------------------------------
 
 void ws_session::deliver(frame_ptr frame) {
+  enqueue(std::move(frame));
+  if (writing_ == 0)
+    do_write();
+}
+
+void ws_session::enqueue(frame_ptr frame) {
   if (closing_ || finished_ || !frame)
     return;
   auto pending = queue_.size() - head_;
@@ -167,7 +181,7 @@ void ws_session::deliver(frame_ptr frame) {
     queue_.resize(head_ + writing_);
     return close(ws::close_code::policy_error);
   }
-  push({std::move(frame), false});
+  queue_.push_back({std::move(frame), false});
 }
 
 void ws_session::push(outgoing x) {
@@ -176,26 +190,44 @@ void ws_session::push(outgoing x) {
     do_write();
 }
 
+// Batches the socket takes at once are done here, in a loop; the first it
+// does not take is finished by an asynchronous write.
 void ws_session::do_write() {
+  while (!finished_ && head_ < queue_.size()) {
+    auto buffers = next_batch();
+    boost::system::error_code ec;
+    if (!write_now(socket_, buffers, ec)) {
+      if (ec) {
+        fail(ec, "ws write");
+        return finish();
+      }
+      asio::async_write(
+          socket_, std::move(buffers),
+          beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+      return;
+    }
+    if (!written())
+      return;
+  }
+}
+
+std::vector<asio::const_buffer> ws_session::next_batch() {
   auto n = std::min(queue_.size() - head_, max_gather);
   writing_ = n;
   write_started_ = std::chrono::steady_clock::now();
   headers_.resize(n * ws::max_header_size);
-  std::array<asio::const_buffer, 2 * max_gather> buffers;
-  std::size_t used = 0;
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(2 * n);
   for (std::size_t i = 0; i < n; ++i) {
     auto& x = queue_[head_ + i];
     if (!x.framed) {
       auto* h = headers_.data() + i * ws::max_header_size;
-      buffers[used++] = asio::buffer(
-          h, ws::write_header(h, ws::opcode::text, x.bytes->size()));
+      buffers.push_back(asio::buffer(
+          h, ws::write_header(h, ws::opcode::text, x.bytes->size())));
     }
-    buffers[used++] = asio::buffer(*x.bytes);
+    buffers.push_back(asio::buffer(*x.bytes));
   }
-  asio::async_write(
-      socket_,
-      std::vector<asio::const_buffer>(buffers.begin(), buffers.begin() + used),
-      beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+  return buffers;
 }
 
 void ws_session::on_write(boost::system::error_code ec, std::size_t) {
@@ -205,6 +237,11 @@ void ws_session::on_write(boost::system::error_code ec, std::size_t) {
     fail(ec, "ws write");
     return finish();
   }
+  if (written())
+    do_write();
+}
+
+bool ws_session::written() {
   for (std::size_t i = 0; i < writing_; ++i)
     queue_[head_ + i].bytes.reset();
   head_ += writing_;
@@ -215,7 +252,7 @@ void ws_session::on_write(boost::system::error_code ec, std::size_t) {
       queue_.erase(queue_.begin(), queue_.begin() + head_);
       head_ = 0;
     }
-    return do_write();
+    return true;
   }
   // Drained: an idle session keeps no queue memory.
   std::vector<outgoing>().swap(queue_);
@@ -225,13 +262,17 @@ void ws_session::on_write(boost::system::error_code ec, std::size_t) {
     // Our close frame is out. If the peer closed (or broke the protocol)
     // there is nothing to wait for; else it answers with its own close
     // frame, or we stop waiting after close_timeout.
-    if (peer_done_)
-      return finish();
+    if (peer_done_) {
+      finish();
+      return false;
+    }
     arm_timer(close_timeout);
-    return do_read();
+    do_read();
+    return false;
   }
   if (closing_)
     send_close();
+  return false;
 }
 
 // -- closing -----------------------------------------------------------------

@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "actors/event.hpp"
 #include "net/asio.hpp"
+#include "net/frame_inbox.hpp"
 #include "net/rest.hpp"
 #include "net/ws_dialect.hpp"
 #include "net/ws_frame.hpp"
@@ -69,10 +71,18 @@ private:
                     std::size_t);
   void do_read();
   void on_readable(boost::system::error_code ec);
+  void take_inbox();
+  // Queues a data frame and starts writing.
   void deliver(frame_ptr frame);
+  // Queues a data frame (or drops it when closing; closes a stalled peer).
+  void enqueue(frame_ptr frame);
   void push(outgoing x);
   void do_write();
+  // The next frames to write, at most max_gather; they are in flight now.
+  std::vector<asio::const_buffer> next_batch();
   void on_write(boost::system::error_code ec, std::size_t bytes);
+  // The frames in flight are out: true when more are queued.
+  bool written();
   void close(std::uint16_t code);
   void send_close();
   void finish();
@@ -90,6 +100,7 @@ private:
   ws::frame_reader reader_;
   context& ctx_;
   const ws_dialect& dialect_;
+  frame_inbox inbox_;
   std::string handshake_;       // the 101 response while it is written
   std::vector<outgoing> queue_; // queue_[head_, head_ + writing_) in flight
   std::size_t head_ = 0;
