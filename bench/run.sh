@@ -418,7 +418,10 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
   messages spread over one pacing interval. The delay of chunk i is its
   arrival minus (first chunk's arrival + i × 20 ms); the last chunk's delay
   shows drift that adds up along a reply. The gap figure is the time between
-  consecutive chunks minus 20 ms.
+  consecutive chunks minus 20 ms. parley paces chunk i at (reply start + i ×
+  20 ms), so when the first chunk waited in the server's backlog of new
+  messages, the later chunks, back on that schedule, count as early
+  (negative delays); the time to first chunk shows that wait.
 - **timers**: 10,000 sessions with PARLEY_IDLE_WARNING_SECONDS=5 send one
   message each at once. Their replies have 5 words (PARLEY_BUILTIN_WORDS=5),
   so that the warnings measure the timers rather than the backlog of a
