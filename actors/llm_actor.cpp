@@ -226,7 +226,9 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
                    reply_chunk{self->state.reply_id,
                                std::move(chunks[self->state.next++])});
         // Even unpaced, each chunk is its own event, interleaved with other
-        // conversations as tokens from a real upstream would be.
+        // conversations as tokens from a real upstream would be: the engine
+        // lets an actor handle one message per turn (scheduler
+        // max-throughput), so the next chunk waits behind the others.
         if (delay.count() > 0 && self->state.next < chunks.size())
           self->send(deps.pacer,
                      wake_at{pacer_time(self->state.started
