@@ -1,7 +1,5 @@
 #include "net/write_now.hpp"
 
-#include <algorithm>
-
 namespace parley::net {
 
 bool write_now(socket_type& socket, std::vector<asio::const_buffer>& buffers,
