@@ -202,7 +202,7 @@ void ws_session::do_write() {
         return finish();
       }
       asio::async_write(
-          socket_, std::move(buffers),
+          socket_, buffers,
           beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
       return;
     }
@@ -222,10 +222,10 @@ std::vector<asio::const_buffer> ws_session::next_batch() {
     auto& x = queue_[head_ + i];
     if (!x.framed) {
       auto* h = headers_.data() + i * ws::max_header_size;
-      buffers.push_back(asio::buffer(
+      buffers.emplace_back(asio::buffer(
           h, ws::write_header(h, ws::opcode::text, x.bytes->size())));
     }
-    buffers.push_back(asio::buffer(*x.bytes));
+    buffers.emplace_back(asio::buffer(*x.bytes));
   }
   return buffers;
 }

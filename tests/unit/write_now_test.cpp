@@ -44,7 +44,8 @@ std::vector<std::string> pieces(int count, std::size_t size) {
   for (int i = 0; i < count; ++i) {
     std::string x(size, '\0');
     for (std::size_t j = 0; j < size; ++j)
-      x[j] = static_cast<char>('a' + (i * 7 + j) % 26);
+      x[j]
+          = static_cast<char>('a' + (static_cast<std::size_t>(i) * 7 + j) % 26);
     xs.push_back(std::move(x));
   }
   return xs;
@@ -52,8 +53,9 @@ std::vector<std::string> pieces(int count, std::size_t size) {
 
 std::vector<asio::const_buffer> buffers_of(const std::vector<std::string>& xs) {
   std::vector<asio::const_buffer> out;
+  out.reserve(xs.size());
   for (auto& x : xs)
-    out.push_back(asio::buffer(x));
+    out.emplace_back(asio::buffer(x));
   return out;
 }
 
