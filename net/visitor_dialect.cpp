@@ -8,6 +8,7 @@
 #include "net/ids.hpp"
 #include "net/json_text.hpp"
 #include "net/utf8.hpp"
+#include "storage/text_check.hpp"
 
 namespace parley::net {
 
@@ -260,8 +261,9 @@ visitor_command decode_visitor(std::string_view text) {
   auto message = string_field(doc, "message");
   if (!message || is_blank(*message))
     return invalid("message is required");
-  // Valid UTF-8 already; NUL is the one character PostgreSQL cannot store.
-  if (message->find('\0') != std::string::npos)
+  // Valid UTF-8 already (JSON text); so only a NUL, which PostgreSQL
+  // cannot store, fails the check every backend's text passes.
+  if (!storage::storable_text(*message))
     return invalid("message must not contain NUL characters");
   if (cmd.session_id.empty())
     return invalid("Session not found");
