@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { createHash } from 'node:crypto';
 import { startServer } from './lib/server.mjs';
 import { createSession } from './lib/api.mjs';
-import { assertReply } from './lib/checks.mjs';
+import { assertReply, sleep } from './lib/checks.mjs';
 import { WebSocket } from './lib/ws.mjs';
 
 // Sends a raw upgrade request; resolves with {status, headers, body} or, on a 101,
@@ -118,5 +118,26 @@ test('a message in fragments is one message', async (t) => {
   client.ws.send(thirds[1], { fin: false });
   client.ws.send(thirds[2], { fin: true });
   assertReply(await client.collectReply());
+  await client.close();
+});
+
+test('a client that stops reading gets every frame of a long reply once it reads again', async (t) => {
+  // 40,000 chunk frames are megabytes, more than both socket buffers hold: the
+  // server's gathered writes meet a full socket and finish asynchronously, some
+  // of them in the middle of a frame.
+  const server = await startServer(t, {
+    env: { PARLEY_BUILTIN_WORDS: '40000', PARLEY_STREAM_DELAY_MS: '0' },
+  });
+  const session = await createSession(server, {});
+  const client = await server.connect();
+  await client.next('connected');
+  // Stop reading from the kernel for a while, well under the 1 s after which a
+  // stalled reader with thousands of frames waiting is dropped.
+  client.ws._socket.pause();
+  client.sendChat('tell me everything', session);
+  await sleep(300);
+  client.ws._socket.resume();
+  const reply = await client.collectReply({ timeoutMs: 60_000 });
+  assertReply(reply, { wordCount: 40000 });
   await client.close();
 });
