@@ -299,13 +299,17 @@ void sqlite_store::delete_session_rows(const std::string& id) {
 // -- messages -----------------------------------------------------------------
 
 void sqlite_store::insert_message_row(const message_record& x) {
-  // seq numbers a session's messages in insertion order, which breaks ties
-  // between equal created_at values.
+  // seq numbers messages in insertion order, which breaks ties between
+  // equal created_at values. It is global, as in PostgreSQL: max(rowid) is
+  // one seek, where the session's own max(seq) read every message of the
+  // session on each insert. Rows written before this numbered each session
+  // from 1; max(rowid) is at least the row count, so newer rows still sort
+  // after them.
   auto& st = cached("INSERT INTO messages (id, session_id, seq, role, kind, "
                     "content, state, created_at, tool_call_id, tool_calls, "
                     "image, html) "
-                    "VALUES (?1, ?2, (SELECT coalesce(max(seq), 0) + 1 "
-                    "FROM messages WHERE session_id = ?2), "
+                    "VALUES (?1, ?2, (SELECT coalesce(max(rowid), 0) + 1 "
+                    "FROM messages), "
                     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     "inserting a message");
   statement_scope scope{st};

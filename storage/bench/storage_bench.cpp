@@ -232,8 +232,7 @@ result one_tx_each(std::shared_ptr<storage::store> db, int messages) {
 }
 
 // The database's own limit: write_batch with `size` messages at a time,
-// spread over sessions of 100 messages (SQLite numbers a session's
-// messages with max(seq) + 1, which slows down with the session's length).
+// spread over sessions of 100 messages.
 result batches_of(std::shared_ptr<storage::store> db, int messages, int size) {
   auto tag = run_tag() + "-batched-";
   auto sessions = std::max(1, messages / 100);

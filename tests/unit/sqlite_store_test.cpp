@@ -351,6 +351,31 @@ CAF_TEST(messages come oldest first then in insertion order) {
   CAF_CHECK_EQUAL(joined(ids_of(db.messages("s2"))), "other");
 }
 
+CAF_TEST(messages numbered per session by an older release stay first) {
+  // Releases before the global seq numbered each session's messages from 1,
+  // in rows whose rowids need not follow that order.
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  {
+    sqlite3* raw = nullptr;
+    CAF_REQUIRE_EQUAL(sqlite3_open(file().c_str(), &raw), SQLITE_OK);
+    auto rc = sqlite3_exec(
+      raw,
+      "INSERT INTO messages (id, session_id, seq, role, kind, content, state, "
+      "created_at) VALUES "
+      "('old3', 's1', 3, 'user', 'message', 'x', 'complete', 100),"
+      "('old1', 's1', 1, 'user', 'message', 'x', 'complete', 100),"
+      "('old2', 's1', 2, 'user', 'message', 'x', 'complete', 100)",
+      nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    CAF_REQUIRE_EQUAL(rc, SQLITE_OK);
+  }
+  db.insert_message(make_message("new1", "s1", 100));
+  db.insert_message(make_message("new2", "s1", 100));
+  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))), "old1,old2,old3,new1,new2");
+}
+
 CAF_TEST(message round trip) {
   sqlite_store db{file()};
   db.migrate();
