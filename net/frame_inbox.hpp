@@ -1,9 +1,9 @@
 #pragma once
 
 // Frames handed from actor threads to a connection's io thread. A frame
-// posted on its own costs a handler and often a wake-up of the io thread;
-// the inbox needs one post per batch: the frames that arrive before the io
-// thread takes them ride along.
+// handed over on its own costs a handler and often a wake-up of the io
+// thread; the inbox needs one hand-over per batch (net/ready_queue.hpp): the
+// frames that arrive before the io thread takes them ride along.
 
 #include <mutex>
 #include <utility>

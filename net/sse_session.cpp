@@ -3,7 +3,6 @@
 #include <array>
 #include <cstdio>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
@@ -27,7 +26,8 @@ const frame_ptr& end_marker() {
 } // namespace
 
 sse_session::sse_session(socket_type&& socket, context& ctx)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx) {
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx),
+      ready_(asio::use_service<ready_queue>(socket_.get_executor().context())) {
   // nop
 }
 
@@ -75,8 +75,7 @@ void sse_session::run(unsigned http_version, chat_request call,
 
 void sse_session::send(frame_ptr frame) {
   if (inbox_.put(std::move(frame)))
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->take_inbox(); });
+    ready_.add(shared_from_this());
 }
 
 void sse_session::take_inbox() {

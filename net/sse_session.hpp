@@ -20,13 +20,15 @@
 #include "net/asio.hpp"
 #include "net/chat_room_api.hpp"
 #include "net/frame_inbox.hpp"
+#include "net/ready_queue.hpp"
 
 namespace parley::net {
 
 struct context;
 
 class sse_session : public sink,
-                    public std::enable_shared_from_this<sse_session> {
+                    public std::enable_shared_from_this<sse_session>,
+                    public inbox_owner {
 public:
   // A comment line goes out when nothing else did for this long, so that
   // proxies and clients do not give up on a silent model.
@@ -45,7 +47,7 @@ public:
   void send(frame_ptr frame) override;
 
 private:
-  void take_inbox();
+  void take_inbox() override;
   // Queues a frame and starts writing.
   void deliver(frame_ptr frame);
   void enqueue(frame_ptr frame);
@@ -61,6 +63,7 @@ private:
   context& ctx_;
   std::string head_;             // the response head until written
   frame_inbox inbox_;
+  ready_queue& ready_; // of the socket's io_context
   std::vector<frame_ptr> queue_; // queue_[0, writing_) in flight
   std::size_t writing_ = 0;
   std::vector<std::string> sizes_; // chunk size lines in flight

@@ -31,7 +31,8 @@ constexpr int max_reads_per_turn = 4;
 ws_session::ws_session(socket_type&& socket, context& ctx,
                        const ws_dialect& dialect)
     : socket_(std::move(socket)), timer_(socket_.get_executor()),
-      reader_(ctx.cfg.max_frame_bytes), ctx_(ctx), dialect_(dialect) {
+      reader_(ctx.cfg.max_frame_bytes), ctx_(ctx), dialect_(dialect),
+      ready_(asio::use_service<ready_queue>(socket_.get_executor().context())) {
   // nop
 }
 
@@ -52,8 +53,7 @@ void ws_session::run(http_request req, ws_start start) {
 
 void ws_session::send(frame_ptr frame) {
   if (inbox_.put(std::move(frame)))
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this()] { self->take_inbox(); });
+    ready_.add(shared_from_this());
 }
 
 void ws_session::take_inbox() {

@@ -1,9 +1,9 @@
 #pragma once
 
 // One WebSocket, speaking the dialect it was made with (net/ws_dialect.hpp).
-// It is the engine's sink for its connection: frames arrive from engine threads, are posted onto the
-// session's io thread and queued; queued frames go out together, in one
-// write. Kept small: an idle session holds no read buffer (reads go through
+// It is the engine's sink for its connection: frames arrive from engine
+// threads in its inbox, are taken on the session's io thread (net/
+// ready_queue.hpp) and queued; queued frames go out together, in one write. Kept small: an idle session holds no read buffer (reads go through
 // a per-thread buffer once the socket is readable) and no write queue.
 
 #include <chrono>
@@ -19,6 +19,7 @@
 #include "actors/event.hpp"
 #include "net/asio.hpp"
 #include "net/frame_inbox.hpp"
+#include "net/ready_queue.hpp"
 #include "net/rest.hpp"
 #include "net/ws_dialect.hpp"
 #include "net/ws_frame.hpp"
@@ -29,6 +30,7 @@ struct context;
 
 class ws_session : public sink,
                    public std::enable_shared_from_this<ws_session>,
+                   public inbox_owner,
                    private ws::frame_reader::handler {
 public:
   // Outgoing queue bounds. Past `max_queue` frames, while the write in
@@ -71,7 +73,7 @@ private:
                     std::size_t);
   void do_read();
   void on_readable(boost::system::error_code ec);
-  void take_inbox();
+  void take_inbox() override;
   // Queues a data frame and starts writing.
   void deliver(frame_ptr frame);
   // Queues a data frame (or drops it when closing; closes a stalled peer).
@@ -101,6 +103,7 @@ private:
   context& ctx_;
   const ws_dialect& dialect_;
   frame_inbox inbox_;
+  ready_queue& ready_; // of the socket's io_context
   std::string handshake_;       // the 101 response while it is written
   std::vector<outgoing> queue_; // queue_[head_, head_ + writing_) in flight
   std::size_t head_ = 0;
