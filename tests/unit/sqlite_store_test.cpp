@@ -110,27 +110,6 @@ std::string joined(const std::vector<std::string>& xs) {
   return result;
 }
 
-void check_same(const session_record& x, const session_record& y) {
-  CAF_CHECK_EQUAL(x.id, y.id);
-  CAF_CHECK_EQUAL(x.visitor_id, y.visitor_id);
-  CAF_CHECK_EQUAL(x.status, y.status);
-  CAF_CHECK_EQUAL(x.created_at, y.created_at);
-  CAF_CHECK_EQUAL(x.expires_at, y.expires_at);
-  CAF_CHECK_EQUAL(x.last_activity_at, y.last_activity_at);
-  CAF_CHECK_EQUAL(x.warning_sent, y.warning_sent);
-  CAF_CHECK_EQUAL(x.conversation_data, y.conversation_data);
-}
-
-void check_same(const message_record& x, const message_record& y) {
-  CAF_CHECK_EQUAL(x.id, y.id);
-  CAF_CHECK_EQUAL(x.session_id, y.session_id);
-  CAF_CHECK_EQUAL(x.role, y.role);
-  CAF_CHECK_EQUAL(x.kind, y.kind);
-  CAF_CHECK_EQUAL(x.content, y.content);
-  CAF_CHECK_EQUAL(x.state, y.state);
-  CAF_CHECK_EQUAL(x.created_at, y.created_at);
-}
-
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(sqlite_store_tests, fixture)
@@ -143,27 +122,6 @@ CAF_TEST(migrations are ordered and start at 1) {
   CAF_CHECK_EQUAL(all.front().version, 1);
   for (std::size_t i = 1; i < all.size(); ++i)
     CAF_CHECK_LESS(all[i - 1].version, all[i].version);
-}
-
-CAF_TEST(migrating twice is idempotent) {
-  {
-    sqlite_store db{file()};
-    CAF_CHECK_EQUAL(db.schema_version(), 0);
-    db.migrate();
-    CAF_CHECK_EQUAL(db.schema_version(), newest_version());
-    db.insert_session(make_session("s1"));
-    db.migrate();
-    CAF_CHECK_EQUAL(db.schema_version(), newest_version());
-    CAF_CHECK(db.find_session("s1").has_value());
-  }
-  // A restart migrates an up-to-date file and keeps its data.
-  sqlite_store again{file()};
-  CAF_CHECK_EQUAL(again.schema_version(), newest_version());
-  again.migrate();
-  CAF_CHECK_EQUAL(again.schema_version(), newest_version());
-  auto s = again.find_session("s1");
-  CAF_REQUIRE(s.has_value());
-  check_same(*s, make_session("s1"));
 }
 
 CAF_TEST(two stores migrating one file at once both succeed) {
@@ -233,17 +191,6 @@ CAF_TEST(pending migrations on an existing table race safely) {
   }
 }
 
-CAF_TEST(two connections see the writes of each other) {
-  sqlite_store a{file()};
-  sqlite_store b{file()};
-  a.migrate();
-  b.migrate();
-  a.insert_session(make_session("s1"));
-  CAF_CHECK(b.find_session("s1").has_value());
-  b.insert_message(make_message("m1", "s1", 5));
-  CAF_CHECK_EQUAL(a.messages("s1").size(), 1u);
-}
-
 CAF_TEST(a file store runs in wal mode) {
   sqlite_store db{file()};
   db.migrate();
@@ -252,61 +199,6 @@ CAF_TEST(a file store runs in wal mode) {
 }
 
 // -- sessions -----------------------------------------------------------------
-
-CAF_TEST(session round trip) {
-  sqlite_store db{file()};
-  db.migrate();
-  auto x = make_session("0b6f5c3e-8a51-4c1e-9d5e-2f4b8c6d7e8f");
-  x.warning_sent = true;
-  x.status = "ended";
-  x.conversation_data = R"({"cart":[1,2,3],"note":null})";
-  db.insert_session(x);
-  auto y = db.find_session(x.id);
-  CAF_REQUIRE(y.has_value());
-  check_same(*y, x);
-}
-
-CAF_TEST(unknown session is nullopt) {
-  sqlite_store db{file()};
-  db.migrate();
-  db.insert_session(make_session("s1"));
-  CAF_CHECK(!db.find_session("s2").has_value());
-  CAF_CHECK(!db.find_session("").has_value());
-  CAF_CHECK(db.messages("s2").empty());
-}
-
-CAF_TEST(update session changes the four mutable fields only) {
-  sqlite_store db{file()};
-  db.migrate();
-  auto x = make_session("s1");
-  db.insert_session(x);
-  auto changed = x;
-  changed.status = "ended";
-  changed.last_activity_at = x.last_activity_at + 120000;
-  changed.warning_sent = true;
-  changed.conversation_data = R"({"step":2})";
-  // These are fixed at creation; update_session must not touch them.
-  changed.visitor_id = "someone-else";
-  changed.created_at = 1;
-  changed.expires_at = 2;
-  db.update_session(changed);
-  auto y = db.find_session("s1");
-  CAF_REQUIRE(y.has_value());
-  CAF_CHECK_EQUAL(y->status, "ended");
-  CAF_CHECK_EQUAL(y->last_activity_at, x.last_activity_at + 120000);
-  CAF_CHECK_EQUAL(y->warning_sent, true);
-  CAF_CHECK_EQUAL(y->conversation_data, R"({"step":2})");
-  CAF_CHECK_EQUAL(y->visitor_id, x.visitor_id);
-  CAF_CHECK_EQUAL(y->created_at, x.created_at);
-  CAF_CHECK_EQUAL(y->expires_at, x.expires_at);
-}
-
-CAF_TEST(updating an unknown session throws) {
-  sqlite_store db{file()};
-  db.migrate();
-  auto e = error_of([&] { db.update_session(make_session("nope")); });
-  CAF_CHECK(contains(e, "updating a session"));
-}
 
 CAF_TEST(errors carry what was attempted and the sqlite message) {
   sqlite_store db{file()};
@@ -335,22 +227,6 @@ CAF_TEST(using a store before migrating fails clearly) {
 
 // -- messages -----------------------------------------------------------------
 
-CAF_TEST(messages come oldest first then in insertion order) {
-  sqlite_store db{file()};
-  db.migrate();
-  db.insert_session(make_session("s1"));
-  db.insert_session(make_session("s2"));
-  db.insert_message(make_message("a", "s1", 200));
-  db.insert_message(make_message("b", "s1", 100));
-  db.insert_message(make_message("other", "s2", 150));
-  db.insert_message(make_message("c", "s1", 200));
-  db.insert_message(make_message("d", "s1", 100));
-  db.insert_message(make_message("e", "s1", 300));
-  db.insert_message(make_message("f", "s1", 200));
-  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))), "b,d,a,c,f,e");
-  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s2"))), "other");
-}
-
 CAF_TEST(messages numbered per session by an older release stay first) {
   // Releases before the global seq numbered each session's messages from 1,
   // in rows whose rowids need not follow that order.
@@ -373,70 +249,8 @@ CAF_TEST(messages numbered per session by an older release stay first) {
   }
   db.insert_message(make_message("new1", "s1", 100));
   db.insert_message(make_message("new2", "s1", 100));
-  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))), "old1,old2,old3,new1,new2");
-}
-
-CAF_TEST(message round trip) {
-  sqlite_store db{file()};
-  db.migrate();
-  db.insert_session(make_session("s1"));
-  auto x = make_message("m1", "s1", 1700000000123, "the reply so far");
-  x.role = "assistant";
-  x.kind = "idle_warning";
-  x.state = "partial";
-  db.insert_message(x);
-  auto xs = db.messages("s1");
-  CAF_REQUIRE_EQUAL(xs.size(), 1u);
-  check_same(xs[0], x);
-}
-
-CAF_TEST(sql injection text is stored verbatim) {
-  sqlite_store db{file()};
-  db.migrate();
-  std::string evil_id = "x'); DROP TABLE sessions; --";
-  std::string evil_text = "'; DELETE FROM messages WHERE '1'='1'; --\" ?1 $a";
-  auto s = make_session(evil_id);
-  s.visitor_id = evil_text;
-  s.conversation_data = evil_text;
-  db.insert_session(s);
-  auto m = make_message("\"; DROP TABLE messages; --", evil_id, 1, evil_text);
-  m.role = evil_text;
-  db.insert_message(m);
-  db.insert_message(make_message("m2", evil_id, 2, "still here"));
-  auto found = db.find_session(evil_id);
-  CAF_REQUIRE(found.has_value());
-  check_same(*found, s);
-  auto xs = db.messages(evil_id);
-  CAF_REQUIRE_EQUAL(xs.size(), 2u);
-  check_same(xs[0], m);
-  CAF_CHECK_EQUAL(xs[1].content, "still here");
-  // A wildcard-looking id matches nothing.
-  CAF_CHECK(!db.find_session("%").has_value());
-  CAF_CHECK(!db.find_session("' OR '1'='1").has_value());
-}
-
-CAF_TEST(unicode round trips and nul bytes are refused) {
-  sqlite_store db{file()};
-  db.migrate();
-  std::string text = "héllo 👋 世界 \u200b مرحبا ";
-  auto s = make_session("s-ü");
-  s.conversation_data = R"({"name":"Zoë 🎉"})";
-  db.insert_session(s);
-  db.insert_message(make_message("m-ß", "s-ü", 1, text));
-  auto found = db.find_session("s-ü");
-  CAF_REQUIRE(found.has_value());
-  check_same(*found, s);
-  auto xs = db.messages("s-ü");
-  CAF_REQUIRE_EQUAL(xs.size(), 1u);
-  CAF_CHECK_EQUAL(xs[0].content, text);
-  CAF_CHECK_EQUAL(xs[0].id, "m-ß");
-  // PostgreSQL's text cannot hold NUL, so neither backend takes it.
-  auto e = error_of([&] {
-    db.insert_message(make_message("m2", "s-ü", 2, std::string("a\0b", 3)));
-  });
-  CAF_CHECK_EQUAL(e, "invalid message: content contains a NUL character "
-                     "(byte 1)");
-  CAF_CHECK_EQUAL(db.messages("s-ü").size(), 1u);
+  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))),
+                  "old1,old2,old3,new1,new2");
 }
 
 CAF_TEST(data survives reopening the file) {
