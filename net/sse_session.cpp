@@ -1,6 +1,7 @@
 #include "net/sse_session.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstdio>
 
 #include <boost/asio/write.hpp>
@@ -112,27 +113,27 @@ void sse_session::do_write() {
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(3 * n);
   if (!head_.empty())
-    buffers.push_back(asio::buffer(head_));
+    buffers.emplace_back(asio::buffer(head_));
   for (std::size_t i = 0; i < n; ++i) {
     auto& x = queue_[i];
     if (!chunked_) {
-      buffers.push_back(asio::buffer(*x));
+      buffers.emplace_back(asio::buffer(*x));
       continue;
     }
     if (x == end_marker()) {
       sizes_.emplace_back("0\r\n\r\n");
-      buffers.push_back(asio::buffer(sizes_.back()));
+      buffers.emplace_back(asio::buffer(sizes_.back()));
       continue;
     }
     char line[24];
     auto len = std::snprintf(line, sizeof(line), "%zx\r\n", x->size());
     sizes_.emplace_back(line, static_cast<std::size_t>(len));
-    buffers.push_back(asio::buffer(sizes_.back()));
-    buffers.push_back(asio::buffer(*x));
-    buffers.push_back(asio::buffer("\r\n", 2));
+    buffers.emplace_back(asio::buffer(sizes_.back()));
+    buffers.emplace_back(asio::buffer(*x));
+    buffers.emplace_back(asio::buffer("\r\n", 2));
   }
   asio::async_write(
-      socket_, std::move(buffers),
+      socket_, buffers,
       beast::bind_front_handler(&sse_session::on_write, shared_from_this()));
 }
 
@@ -145,7 +146,8 @@ void sse_session::on_write(boost::system::error_code ec, std::size_t) {
   }
   std::string().swap(head_);
   bool done = queue_[writing_ - 1] == end_marker();
-  queue_.erase(queue_.begin(), queue_.begin() + writing_);
+  queue_.erase(queue_.begin(),
+               queue_.begin() + static_cast<std::ptrdiff_t>(writing_));
   writing_ = 0;
   if (done) {
     boost::system::error_code ignored;

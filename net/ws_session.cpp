@@ -1,6 +1,7 @@
 #include "net/ws_session.hpp"
 
 #include <array>
+#include <cstddef>
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -249,7 +250,8 @@ bool ws_session::written() {
   if (head_ < queue_.size()) {
     if (head_ >= 1024 && head_ * 2 >= queue_.size()) {
       // A long backlog: drop the written slots now and then.
-      queue_.erase(queue_.begin(), queue_.begin() + head_);
+      queue_.erase(queue_.begin(),
+                   queue_.begin() + static_cast<std::ptrdiff_t>(head_));
       head_ = 0;
     }
     return true;

@@ -14,7 +14,7 @@ using parley::net::ready_queue;
 namespace {
 
 // Records on which thread and in which order its inbox was taken.
-struct recorder : inbox_owner {
+struct recorder final : inbox_owner {
   std::string name;
   std::vector<std::string>* log = nullptr;
   std::thread::id taken_on;
