@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -48,11 +47,20 @@ std::string title_case(std::string x) {
   return x;
 }
 
+// Split at ASCII white space (a stream's >> would look up its locale's
+// facets for every word).
 std::vector<std::string> words_of(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in{text};
-  for (std::string w; in >> w;)
-    out.push_back(std::move(w));
+  auto space = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+  };
+  for (auto i = text.begin(); i != text.end();) {
+    i = std::find_if_not(i, text.end(), space);
+    auto end = std::find_if(i, text.end(), space);
+    if (i != end)
+      out.emplace_back(i, end);
+    i = end;
+  }
   return out;
 }
 

@@ -33,9 +33,10 @@ sqlite_statement::~sqlite_statement() {
 void sqlite_statement::bind(int index, std::string_view x) {
   if (x.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw std::runtime_error("sqlite: " + what_ + " failed: text too large");
-  // SQLITE_TRANSIENT: sqlite copies the bytes, so `x` may die right after.
+  // SQLITE_STATIC: sqlite reads the caller's bytes, no copy (see the
+  // header for how long they must live).
   auto rc = sqlite3_bind_text(handle_, index, x.data(),
-                              static_cast<int>(x.size()), SQLITE_TRANSIENT);
+                              static_cast<int>(x.size()), SQLITE_STATIC);
   if (rc != SQLITE_OK)
     throw_sqlite_error(db_, what_);
 }

@@ -23,8 +23,10 @@ public:
   sqlite_statement(const sqlite_statement&) = delete;
   sqlite_statement& operator=(const sqlite_statement&) = delete;
 
-  // Parameters count from 1, as in SQL's ?1.
+  // Parameters count from 1, as in SQL's ?1. Bound text is not copied: it
+  // must outlive the statement's use, up to reset() (statement_scope).
   void bind(int index, std::string_view x);
+  void bind(int index, std::string&& x) = delete; // would dangle
   void bind(int index, std::int64_t x);
 
   // Advances to the next row: true when a row is ready, false when done.

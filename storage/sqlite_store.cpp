@@ -16,6 +16,8 @@ namespace {
 
 constexpr int busy_timeout_ms = 5000;
 
+constexpr std::size_t max_known_sources = 100000;
+
 std::int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
@@ -78,11 +80,17 @@ void sqlite_store::exec(const char* sql, std::string_view what) {
   throw std::runtime_error("sqlite: " + std::string{what} + " failed: " + text);
 }
 
-sqlite_statement& sqlite_store::cached(std::string_view sql, const char* what) {
+sqlite_statement& sqlite_store::cached(const char* sql, const char* what) {
   auto& slot = statements_[sql];
   if (!slot)
     slot = std::make_unique<sqlite_statement>(db_.get(), sql, what);
   return *slot;
+}
+
+void sqlite_store::run_cached(const char* sql, const char* what) {
+  auto& st = cached(sql, what);
+  statement_scope scope{st};
+  st.run();
 }
 
 // -- schema -------------------------------------------------------------------
@@ -140,7 +148,8 @@ void sqlite_store::do_write_batch(const std::vector<write_op>& ops) {
   auto plan = plan_batch(ops);
   // IMMEDIATE: take the write lock now (waiting for it up to the busy
   // timeout) rather than fail halfway when upgrading a read lock.
-  exec("BEGIN IMMEDIATE", "starting a write transaction");
+  run_cached("BEGIN IMMEDIATE", "starting a write transaction");
+  new_sources_.clear();
   try {
     for (auto* x : plan.new_sessions)
       insert_session_row(*x);
@@ -152,11 +161,15 @@ void sqlite_store::do_write_batch(const std::vector<write_op>& ops) {
       change_member_row(*x);
     for (auto* x : plan.deleted_sessions)
       delete_session_rows(*x);
-    exec("COMMIT", "committing writes");
+    run_cached("COMMIT", "committing writes");
   } catch (...) {
     sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  // Bounded by the knowledge base; the cap only guards against surprises.
+  for (auto& id : new_sources_)
+    if (known_sources_.size() < max_known_sources)
+      known_sources_.insert(std::move(id));
 }
 
 // -- sessions -----------------------------------------------------------------
@@ -331,20 +344,23 @@ void sqlite_store::insert_message_row(const message_record& x) {
 void sqlite_store::insert_source_rows(const message_record& x) {
   std::int64_t position = 0;
   for (auto& k : x.sources) {
-    // A source row never changes: the first writer's row stands.
-    auto& source = cached("INSERT OR IGNORE INTO knowledge_sources "
-                          "(id, title, content) VALUES (?1, ?2, ?3)",
-                          "inserting a knowledge source");
-    statement_scope scope1{source};
-    source.bind(1, k.id);
-    source.bind(2, k.title);
-    source.bind(3, k.content);
-    source.run();
+    if (known_sources_.count(k.id) == 0) {
+      // A source row never changes: the first writer's row stands.
+      auto& source = cached("INSERT OR IGNORE INTO knowledge_sources "
+                            "(id, title, content) VALUES (?1, ?2, ?3)",
+                            "inserting a knowledge source");
+      statement_scope scope{source};
+      source.bind(1, k.id);
+      source.bind(2, k.title);
+      source.bind(3, k.content);
+      source.run();
+      new_sources_.push_back(k.id);
+    }
     auto& link = cached("INSERT OR IGNORE INTO message_knowledge "
                         "(message_id, knowledge_id, position) "
                         "VALUES (?1, ?2, ?3)",
                         "linking a knowledge source");
-    statement_scope scope2{link};
+    statement_scope scope{link};
     link.bind(1, x.id);
     link.bind(2, k.id);
     link.bind(3, position++);

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "storage/source_links.hpp"
 #include "storage/store.hpp"
@@ -56,13 +58,22 @@ private:
   void exec(const char* sql, std::string_view what);
 
   // The prepared statement for `sql`, made on first use. `sql` must be a
-  // string literal: the cache keys on views of it.
-  sqlite_statement& cached(std::string_view sql, const char* what);
+  // string literal: the cache keys on its address, not its text, which it
+  // would hash on every call.
+  sqlite_statement& cached(const char* sql, const char* what);
+
+  // Runs a cached statement that returns no rows, and resets it.
+  void run_cached(const char* sql, const char* what);
 
   // Declared first so it is destroyed last, after every statement.
   std::unique_ptr<sqlite3, closer> db_;
-  std::unordered_map<std::string_view, std::unique_ptr<sqlite_statement>>
+  std::unordered_map<const char*, std::unique_ptr<sqlite_statement>>
       statements_;
+  // Knowledge source ids known to be in the database: a source row never
+  // changes, so writing it again with every message that cites it only
+  // costs. Ids written by the open transaction join once it commits.
+  std::unordered_set<std::string> known_sources_;
+  std::vector<std::string> new_sources_;
 };
 
 } // namespace parley::storage

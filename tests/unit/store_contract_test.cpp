@@ -690,6 +690,25 @@ CAF_TEST(sources of one batch and of other sessions stay apart) {
   CAF_CHECK_EQUAL(sources_of(ys[0]), "k#1,k#2");
 }
 
+CAF_TEST(a source from a batch that failed is stored with the next) {
+  db->insert_session(make_session("s1"));
+  auto a = make_message("a", "s1", 1);
+  a.sources = {{"k#1", "K1", "one"}};
+  // a and its source are written, then the update fails: all rolled back.
+  auto e = error_of([&] {
+    db->write_batch(
+      {write_op::insert(a), write_op::update(make_session("missing"))});
+  });
+  CAF_CHECK(contains(e, "no session with that id"));
+  auto b = make_message("b", "s1", 2);
+  b.sources = {{"k#1", "K1", "one"}};
+  db->insert_message(b);
+  auto xs = db->messages("s1");
+  CAF_REQUIRE_EQUAL(xs.size(), 1u);
+  CAF_CHECK_EQUAL(sources_of(xs[0]), "k#1");
+  CAF_CHECK_EQUAL(xs[0].sources[0].content, "one");
+}
+
 CAF_TEST(a source with invalid text is refused with its message) {
   db->insert_session(make_session("s1"));
   auto m = make_message("m1", "s1", 1);
