@@ -348,6 +348,23 @@ CAF_TEST(decoder errors) {
   CAF_CHECK_EQUAL(error(R"({"type":"chat_message"})"), "message is required");
 }
 
+CAF_TEST(only top level fields count and a repeated key keeps its last value) {
+  auto text = chat("hi").dump();
+  text.pop_back(); // reopen the object
+  // Nested objects and arrays may use the same names; they do not count.
+  auto cmd = decode_visitor(
+    text + R"(,"extra":{"message":"nested","type":"ping","visitor_id":"x"},)"
+    + R"("list":[{"message":"in a list"}],"message":"last"})");
+  CAF_REQUIRE(cmd.kind == visitor_command::kind_type::chat_message);
+  CAF_CHECK_EQUAL(cmd.message, "last");
+  CAF_CHECK_EQUAL(cmd.visitor_id, vid);
+  // A later value that is not a string replaces an earlier string.
+  cmd = decode_visitor(text + R"(,"message":{"text":"hi"}})");
+  CAF_CHECK_EQUAL(cmd.error, "message is required");
+  cmd = decode_visitor(text + R"(,"type":["chat_message"]})");
+  CAF_CHECK_EQUAL(cmd.error, "type is required");
+}
+
 CAF_TEST(errors name the session when they can) {
   auto doc = chat(" ");
   auto cmd = decode(doc);
