@@ -1,19 +1,41 @@
 #include "net/json_text.hpp"
 
+#include <array>
+
 #include "net/utf8.hpp"
 
 namespace parley::net {
 
 namespace {
 
+// The bytes that cannot stand in a JSON string as they are, or that need a
+// closer look (UTF-8): control characters, quote, backslash, and all from
+// 0x80 on.
+constexpr auto special = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t c = 0; c < table.size(); ++c)
+    table[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return table;
+}();
+
+// How many bytes from the start need no escaping. Ids and most words are
+// plain from end to end: then that is all the work there is.
+std::size_t plain_prefix(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && !special[static_cast<unsigned char>(s[i])])
+    ++i;
+  return i;
+}
+
 // The one escaping loop, for measuring and for writing alike, so that both
 // always agree. `emit(data, size)` receives the output piece by piece; runs
-// of bytes that need no escaping go out in one piece.
+// of bytes that need no escaping go out in one piece. The first `plain`
+// bytes are known to need none.
 template <class Emit>
-void escape(std::string_view s, Emit&& emit) {
+void escape(std::string_view s, std::size_t plain, Emit&& emit) {
   static constexpr char hex[] = "0123456789abcdef";
   std::size_t run = 0; // start of the pending run of plain bytes
-  std::size_t i = 0;
+  std::size_t i = plain;
   auto flush = [&] {
     if (i > run)
       emit(s.data() + run, i - run);
@@ -21,7 +43,7 @@ void escape(std::string_view s, Emit&& emit) {
   emit("\"", 1);
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (!special[c]) {
       ++i;
       continue;
     }
@@ -78,13 +100,24 @@ void escape(std::string_view s, Emit&& emit) {
 } // namespace
 
 std::size_t json_string_size(std::string_view s) {
+  auto plain = plain_prefix(s);
+  if (plain == s.size())
+    return s.size() + 2;
   std::size_t n = 0;
-  escape(s, [&n](const char*, std::size_t len) { n += len; });
+  escape(s, plain, [&n](const char*, std::size_t len) { n += len; });
   return n;
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  escape(s, [&out](const char* p, std::size_t len) { out.append(p, len); });
+  auto plain = plain_prefix(s);
+  if (plain == s.size()) {
+    out += '"';
+    out += s;
+    out += '"';
+    return;
+  }
+  escape(s, plain,
+         [&out](const char* p, std::size_t len) { out.append(p, len); });
 }
 
 } // namespace parley::net
