@@ -14,6 +14,7 @@
 #include "actors/messages.hpp"
 #include "actors/owner_key.hpp"
 #include "actors/pacer.hpp"
+#include "actors/quiet_scheduler.hpp"
 #include "actors/registry.hpp"
 #include "actors/spawn_function.hpp"
 #include "actors/storage_actor.hpp"
@@ -62,6 +63,7 @@ public:
     // conversations as a real upstream's tokens arrive. Costs about a fifth
     // of the unpaced chunk frames/s.
     set("scheduler.max-throughput", std::size_t{1});
+    use_quiet_scheduler(*this);
   }
 };
 

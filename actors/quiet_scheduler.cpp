@@ -1,0 +1,40 @@
+// CAF's worker loop (caf/scheduler/worker.hpp) tags every actor turn with
+// the actor's id for the logger, at any log level: a dynamic_cast across
+// CAF's virtual bases and two spinlocked hash-map updates, about 1,700
+// instructions per turn, a fifth of the server's instructions per chunk
+// (callgrind). parley writes nothing through CAF's logger, so the tag goes:
+// the macro is defined away before the worker template is read, and the
+// coordinator is instantiated here for a policy type of our own rather
+// than taken from libcaf_core. This file must not use a precompiled header
+// (CMakeLists.txt), which would have read the template first.
+#include <caf/logger.hpp>
+
+#undef CAF_PUSH_AID_FROM_PTR
+#define CAF_PUSH_AID_FROM_PTR(ptr) static_cast<void>(0)
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scheduler/coordinator.hpp>
+
+#include "actors/quiet_scheduler.hpp"
+
+namespace parley {
+
+namespace {
+
+// Its own type, so that worker<quiet_stealing> is compiled here, with the
+// macro above.
+struct quiet_stealing : caf::policy::work_stealing {};
+
+} // namespace
+
+void use_quiet_scheduler(caf::actor_system_config& cfg) {
+  // A module with the scheduler's id replaces the one CAF would create.
+  cfg.module_factories.emplace_back(
+    [](caf::actor_system& sys) -> caf::actor_system::module* {
+      return new caf::scheduler::coordinator<quiet_stealing>(sys);
+    });
+}
+
+} // namespace parley
