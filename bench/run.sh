@@ -15,9 +15,12 @@
 # Options:
 #   --quick           tiny scale (smoke-sized), not for figures
 #   --only LIST       comma-separated scenarios: throughput footprint capacity
-#                     paced timers fanout churn storage (storage: messages
-#                     persisted per second through the storage actor, SQLite
-#                     and a throwaway PostgreSQL; issue 3)
+#                     paced timers fanout churn storage instructions
+#                     (storage: messages persisted per second through the
+#                     storage actor, SQLite and a throwaway PostgreSQL; issue
+#                     3. instructions: the server's instructions per reply
+#                     and per chunk, counted by callgrind; needs valgrind;
+#                     not in --quick)
 #   --out FILE        where to write the report (a partial or quick run never
 #                     overwrites ./BENCHMARKS.md unless told to here)
 #   --no-build        use the binaries already in build-release
@@ -55,7 +58,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-all_scenarios="throughput footprint capacity paced timers fanout churn storage"
+all_scenarios="throughput footprint capacity paced timers fanout churn storage
+  instructions"
 scenarios=${only//,/ }
 scenarios=${scenarios:-$all_scenarios}
 for s in $scenarios; do
@@ -179,7 +183,9 @@ wait_up() {
   return 1
 }
 
-# start_parley PORT DELAY_MS WARNING_S WORDS: fresh database, builtin agent.
+# start_parley PORT DELAY_MS WARNING_S WORDS: fresh database, builtin agent,
+# run under parley_wrapper (a command prefix, empty but for callgrind).
+parley_wrapper=()
 start_parley() {
   local port=$1 delay=$2 warning=$3 words=$4 db
   db=$(mktemp -d "$tmp/db.XXXXXX")/parley.db
@@ -188,7 +194,7 @@ start_parley() {
     PARLEY_BUILTIN_WORDS=$words PARLEY_STREAM_DELAY_MS=$delay \
     PARLEY_IDLE_WARNING_SECONDS=$warning \
     PARLEY_SESSION_END_SECONDS=$((warning * 2 + 3600)) \
-    "$parley_bin" >"$log" 2>&1 &
+    "${parley_wrapper[@]}" "$parley_bin" >"$log" 2>&1 &
   server_pid=$!
   wait_up "$port" /healthz "$server_pid"
 }
@@ -316,12 +322,68 @@ if [[ " $scenarios " == *" storage "* ]]; then
   fi
 fi
 
+# Instructions: timings on this VM move by ±30 % from run to run, instruction
+# counts by about 1 %. The server runs under callgrind with instrumentation
+# off; after a warm-up (sessions, prepared statements, caches) it counts the
+# replies of a throughput run. Only the server's user space counts: not the
+# kernel, not the generator.
+instructions_line=""
+count_instructions() {
+  local words=$1 port out=$tmp/callgrind-$1.out total
+  port=$(free_port)
+  log=$results_dir/instructions-$words.log
+  parley_wrapper=(valgrind --tool=callgrind --instr-atstart=no
+                  "--callgrind-out-file=$out")
+  if ! start_parley "$port" 0 3600 "$words"; then
+    parley_wrapper=()
+    stop_server "$server_pid" "parley under callgrind"
+    server_pid=
+    return 1
+  fi
+  parley_wrapper=()
+  "$loadgen" throughput --port "$port" --words "$words" --conns 20 \
+    --replies 5 --timeout 300 >/dev/null
+  callgrind_control -i on "$server_pid" >/dev/null 2>&1
+  callgrind_control -z "$server_pid" >/dev/null 2>&1
+  "$loadgen" throughput --port "$port" --words "$words" --conns 50 \
+    --replies 20 --timeout 600 >/dev/null
+  callgrind_control -d "$server_pid" >/dev/null 2>&1
+  stop_server "$server_pid" "parley under callgrind"
+  server_pid=
+  total=$(callgrind_annotate "$out.1" 2>/dev/null |
+            sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+  [ -n "$total" ] || return 1
+  echo $((total / 1000))
+}
+if [[ " $scenarios " == *" instructions "* ]]; then
+  if [ "$quick" = 1 ]; then
+    : # minutes under valgrind: not for a smoke run
+  elif ! command -v valgrind >/dev/null || ! command -v callgrind_control \
+         >/dev/null; then
+    add_note "instructions: valgrind is not installed; not counted."
+  else
+    echo "== instructions (parley under callgrind)"
+    if per_reply=$(count_instructions 1) && per_50=$(count_instructions 50)
+    then
+      per_chunk=$(((per_50 - per_reply) / 49))
+      instructions_line="$per_reply $per_50 $per_chunk"
+      echo "   per 1-word reply $per_reply, per 50-word reply $per_50," \
+        "per chunk $per_chunk"
+    else
+      add_note "instructions: callgrind did not count; see" \
+        "build-release/bench-results/instructions-*.log."
+    fi
+  fi
+fi
+
 # -- BENCHMARKS.md ---------------------------------------------------------
 
 previous=$tmp/previous.jsonl
 previous_date=""
 : >"$previous"
+: >"$tmp/previous.md"
 if [ -f "$out" ] && grep -q "^<!-- bench-mode: $mode -->" "$out"; then
+  cp "$out" "$tmp/previous.md"
   previous_date=$(sed -n 's/^<!-- bench-date: \(.*\) -->$/\1/p' "$out" |
                     head -1)
   grep '^{"scenario"' "$out" >"$previous" || true
@@ -391,6 +453,27 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
     echo '```'
     cat "$storage_table"
     echo '```'
+    echo
+  fi
+  if [ -n "$instructions_line" ]; then
+    read -r per_reply per_50 per_chunk <<<"$instructions_line"
+    read -r old_reply old_50 old_chunk <<<"$(sed -n \
+      's/^<!-- instructions: \(.*\) -->$/\1/p' "$tmp/previous.md" | head -1)"
+    echo "## Instructions per reply (callgrind)"
+    echo
+    echo "<!-- instructions: $instructions_line -->"
+    echo "The server's user-space instructions (valgrind --tool=callgrind),"
+    echo "counted over 1,000 unpaced replies (50 connections × 20) after a"
+    echo "warm-up: they repeat within about 1 % where timings on this VM move"
+    echo "by ±30 %. The kernel's share (sockets, wake-ups, file writes) is not"
+    echo "in them. A chunk's cost is the difference between 50-word and 1-word"
+    echo "replies over the 49 extra chunks."
+    echo
+    echo "| figure | instructions | previous run |"
+    echo "|---|---:|---:|"
+    echo "| per reply of 1 word | $per_reply | ${old_reply:-} |"
+    echo "| per reply of 50 words | $per_50 | ${old_50:-} |"
+    echo "| per chunk | $per_chunk | ${old_chunk:-} |"
     echo
   fi
   if [ "${#notes[@]}" -gt 0 ]; then
