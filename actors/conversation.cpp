@@ -652,7 +652,10 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
   // deps in each of a dozen handlers cost ~600 bytes per conversation).
   self->state.deps = std::move(deps);
   schedule_idle(self, self->state.deps);
+  // CAF tries the handlers in this order, a type comparison each: the one
+  // for every chunk comes first.
   return {
+    [self](reply_chunk& x) { on_chunk(self, x); },
     [self](const open_session& x) {
       auto& deps = self->state.deps;
       ++self->state.handled;
@@ -746,7 +749,6 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       maybe_release(self, deps);
     },
     [self](const idle_tick& x) { on_idle_tick(self, self->state.deps, x.due); },
-    [self](reply_chunk& x) { on_chunk(self, x); },
     [self](reply_done& x) { on_done(self, self->state.deps, x); },
     [self](reply_failed& x) { on_failed(self, self->state.deps, x); },
     [self](tool_round& x) -> caf::result<tool_results> {
