@@ -58,8 +58,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-all_scenarios="throughput footprint capacity paced timers fanout churn storage
-  instructions"
+all_scenarios="throughput footprint capacity paced timers fanout churn"
+all_scenarios+=" storage instructions"
 scenarios=${only//,/ }
 scenarios=${scenarios:-$all_scenarios}
 for s in $scenarios; do
