@@ -302,14 +302,19 @@ void on_chunk(self_ptr self, reply_chunk& x) {
   auto& st = self->state;
   if (!st.reply || x.reply_id != st.reply->id)
     return;
-  st.reply->text += x.text;
-  event ev;
-  ev.kind = event_kind::chunk;
-  ev.session_id = st.session.id;
-  ev.message_id = st.reply->user_message_id;
-  ev.response_id = st.reply->id;
-  ev.seq = ++st.reply->chunks;
-  st.reply->ends.push_back(static_cast<std::uint32_t>(st.reply->text.size()));
+  auto& r = *st.reply;
+  r.text += x.text;
+  r.ends.push_back(static_cast<std::uint32_t>(r.text.size()));
+  // The reply's chunk event gets its ids once; a chunk changes only its
+  // number and text.
+  auto& ev = r.chunk_event;
+  if (ev.kind != event_kind::chunk) {
+    ev.kind = event_kind::chunk;
+    ev.session_id = st.session.id;
+    ev.message_id = r.user_message_id;
+    ev.response_id = r.id;
+  }
+  ev.seq = ++r.chunks;
   ev.text = std::move(x.text);
   broadcast(self, ev);
 }

@@ -66,6 +66,7 @@ struct pending_reply {
   std::string text; // the chunks so far
   std::uint32_t chunks = 0;
   std::vector<std::uint32_t> ends; // where each chunk ends in `text`
+  event chunk_event;               // the last chunk, reused for the next
   caf::actor llm;
   std::unique_ptr<pending_tools> tools; // set during a tool round
 };
