@@ -16,19 +16,10 @@ namespace {
 
 // -- encoding ---------------------------------------------------------------
 
-// A frame is laid out twice by the same code: once into a counter, once into
-// the string reserved at the counted size. The text is allocated once, at
-// its final size, and there is no DOM on the hot path.
-struct measure {
-  std::size_t size = 0;
-  void raw(std::string_view s) {
-    size += s.size();
-  }
-  void str(std::string_view s) {
-    size += json_string_size(s);
-  }
-};
+constexpr std::size_t max_kept_buffer = 64 * 1024;
 
+// A frame is written by hand, no DOM on the hot path (see encode_visitor for
+// its buffer).
 struct write {
   std::string& out;
   void raw(std::string_view s) {
@@ -40,22 +31,19 @@ struct write {
 };
 
 // `key` carries its punctuation: `,"session_id":`.
-template <class Out>
-void opt_str(Out& out, std::string_view key, const std::string& value) {
+void opt_str(write& out, std::string_view key, const std::string& value) {
   if (value.empty())
     return;
   out.raw(key);
   out.str(value);
 }
 
-template <class Out>
-void boolean(Out& out, std::string_view key, bool value) {
+void boolean(write& out, std::string_view key, bool value) {
   out.raw(key);
   out.raw(value ? "true" : "false");
 }
 
-template <class Out>
-void number(Out& out, std::string_view key, int value) {
+void number(write& out, std::string_view key, int value) {
   char buf[16];
   auto res = std::to_chars(buf, buf + sizeof(buf), value);
   out.raw(key);
@@ -91,8 +79,7 @@ std::string_view type_name(event_kind kind) {
 
 // The seed's chunk example, field for field: type, chunk, done, complete,
 // message_id (then session_id, which the example leaves out).
-template <class Out>
-void chunk_frame(Out& out, const event& ev) {
+void chunk_frame(write& out, const event& ev) {
   out.raw(R"({"type":"chunk","chunk":)");
   out.str(ev.text);
   out.raw(R"(,"done":false)");
@@ -102,8 +89,7 @@ void chunk_frame(Out& out, const event& ev) {
   out.raw("}");
 }
 
-template <class Out>
-void metadata(Out& out, const event& ev) {
+void metadata(write& out, const event& ev) {
   switch (ev.kind) {
     case event_kind::connected:
       out.raw(R"(,"metadata":{"status":"connected"})");
@@ -131,8 +117,7 @@ void metadata(Out& out, const event& ev) {
 }
 
 // Every other frame follows the seed's common schema, in its order.
-template <class Out>
-void common_frame(Out& out, const event& ev) {
+void common_frame(write& out, const event& ev) {
   out.raw(R"({"type":")");
   out.raw(type_name(ev.kind));
   out.raw("\"");
@@ -170,8 +155,7 @@ void common_frame(Out& out, const event& ev) {
   out.raw("}");
 }
 
-template <class Out>
-void layout(Out& out, const event& ev) {
+void layout(write& out, const event& ev) {
   if (ev.kind == event_kind::chunk)
     chunk_frame(out, ev);
   else
@@ -215,12 +199,16 @@ const std::string* string_field(const nlohmann::json& doc, const char* key) {
 frame_ptr encode_visitor(const event& ev) {
   if (ev.kind == event_kind::message)
     return nullptr; // the visitor chat has whole replies in `complete`
-  measure m;
-  layout(m, ev);
-  auto frame = std::make_shared<std::string>();
-  frame->reserve(m.size);
-  write w{*frame};
+  // Written once into this thread's buffer, then copied into a string of
+  // its exact size: one allocation per frame and no slack, without a
+  // measuring pass that would escape every string twice.
+  thread_local std::string buffer;
+  buffer.clear();
+  write w{buffer};
   layout(w, ev);
+  auto frame = std::make_shared<const std::string>(buffer);
+  if (buffer.capacity() > max_kept_buffer)
+    std::string().swap(buffer); // a long `complete` does not stay behind
   return frame;
 }
 
