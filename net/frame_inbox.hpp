@@ -15,7 +15,8 @@ namespace parley::net {
 
 class frame_inbox {
 public:
-  // Any thread. True when the inbox was empty: the caller posts one take().
+  // Any thread. True when the inbox was empty: the caller hands the
+  // connection to its ready queue, which has the io thread take() once.
   bool put(frame_ptr frame) {
     std::lock_guard<std::mutex> guard{mutex_};
     frames_.push_back(std::move(frame));

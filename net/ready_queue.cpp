@@ -36,8 +36,9 @@ void ready_queue::drain() {
 }
 
 void ready_queue::shutdown() {
-  // The connections hold their io_context; dropping them here breaks the
-  // cycle when it is destroyed with frames still waiting.
+  // The io_context is going away: connections still waiting are released
+  // now, while every one of its services (the reactor their sockets are
+  // registered with) still exists, not when the services are destroyed.
   std::lock_guard<std::mutex> guard{mutex_};
   ready_.clear();
   draining_.clear();
