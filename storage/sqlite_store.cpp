@@ -18,6 +18,19 @@ constexpr int busy_timeout_ms = 5000;
 
 constexpr std::size_t max_known_sources = 100000;
 
+// sqlite's defaults suit connections shared between threads: a mutex taken
+// on every call, and a global one around every allocation to keep memory
+// statistics nobody reads here. A store is used by one thread at a time (its
+// storage actor), so each connection opens without its mutex, and the
+// statistics go before the library initialises (sqlite refuses the setting
+// later; the connection then works as before).
+void configure_sqlite_once() {
+  static const bool configured = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  static_cast<void>(configured);
+}
+
 std::int64_t now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
@@ -32,9 +45,12 @@ void sqlite_store::closer::operator()(sqlite3* db) const noexcept {
 }
 
 sqlite_store::sqlite_store(const std::string& path) {
+  configure_sqlite_once();
   sqlite3* raw = nullptr;
   auto rc = sqlite3_open_v2(
-      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+      path.c_str(), &raw,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   db_.reset(raw); // sqlite returns a handle even on failure; close it too
   if (rc != SQLITE_OK)
     throw_sqlite_error(raw, "opening database \"" + path + "\"");
