@@ -300,7 +300,9 @@ void start_reply(self_ptr self, const conversation_deps& deps,
 
 void on_chunk(self_ptr self, reply_chunk& x) {
   auto& st = self->state;
-  if (!st.reply || x.reply_id != st.reply->id)
+  if (!st.reply
+      || self->current_sender().get()
+           != caf::actor_cast<caf::actor_control_block*>(st.reply->llm))
     return;
   auto& r = *st.reply;
   r.text += x.text;

@@ -46,8 +46,8 @@ dialogue_of(const std::vector<storage::message_record>& xs) {
 // The loop thread's view of this actor: each callback is one anon_send.
 agent::stream_callbacks callbacks_for(caf::actor me, std::string reply_id) {
   agent::stream_callbacks cb;
-  cb.on_text = [me, reply_id](std::string text) {
-    caf::anon_send(me, reply_chunk{reply_id, std::move(text)});
+  cb.on_text = [me](std::string text) {
+    caf::anon_send(me, reply_chunk{std::move(text)});
   };
   cb.on_done = [me, reply_id](agent::stream_summary s) {
     log_debug("llm reply ", reply_id, " done: finish ", s.finish_reason,
@@ -223,8 +223,7 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
       auto& chunks = self->state.out.chunks;
       if (self->state.next < chunks.size()) {
         self->send(conversation,
-                   reply_chunk{self->state.reply_id,
-                               std::move(chunks[self->state.next++])});
+                   reply_chunk{std::move(chunks[self->state.next++])});
         // Even unpaced, each chunk is its own event, interleaved with other
         // conversations as tokens from a real upstream would be: the engine
         // lets an actor handle one message per turn (scheduler

@@ -114,8 +114,9 @@ struct pacer_tick {
   std::int64_t due = 0;
 };
 
+// A chunk names no reply: the conversation knows its reply's LLM actor by
+// address, and a chunk from any other sender is stale.
 struct reply_chunk {
-  std::string reply_id;
   std::string text;
 };
 
@@ -309,7 +310,7 @@ PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)
 PARLEY_INSPECT(wake_at, x.due)
 PARLEY_INSPECT(pacer_tick, x.due)
-PARLEY_INSPECT(reply_chunk, x.reply_id, x.text)
+PARLEY_INSPECT(reply_chunk, x.text)
 PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,
                x.suggestions, x.sources)
 PARLEY_INSPECT(reply_failed, x.reply_id, x.error, x.error_type)

@@ -2,6 +2,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -254,6 +255,25 @@ CAF_TEST(escaped size is exact) {
   ev.conversation_data = R"({"x":1})";
   auto frame = encode_visitor(ev);
   CAF_CHECK_EQUAL(frame->size(), frame->capacity());
+}
+
+// The plain-prefix scan reads 8 bytes a step: a byte that needs escaping is
+// found at every offset of a word and in the tail after the last word.
+CAF_TEST(a special byte is escaped at every position) {
+  const std::vector<std::string> specials{
+    "\"", "\\", std::string(1, '\0'), "\x1F", "\x7F", "\xC3\xA9", "\xFF"};
+  for (auto& special : specials) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      auto s = std::string(at, 'a') + special + std::string(19 - at, 'b');
+      std::string out;
+      parley::net::append_json_string(out, s);
+      auto expected = special == "\xFF" ? std::string(at, 'a') + "\uFFFD"
+                                             + std::string(19 - at, 'b')
+                                         : s;
+      CAF_CHECK_EQUAL(json::parse(out).get<std::string>(), expected);
+      CAF_CHECK_EQUAL(out.size(), parley::net::json_string_size(s));
+    }
+  }
 }
 
 CAF_TEST(ill formed UTF - 8 becomes U + FFFD) {
