@@ -7,10 +7,27 @@
 // coordinator is instantiated here for a policy type of our own rather
 // than taken from libcaf_core. This file must not use a precompiled header
 // (CMakeLists.txt), which would have read the template first.
+//
+// libcaf_core's scheduled_actor::resume tags each turn once more, with the
+// same lock (shared by all workers), unless the thread has no current
+// logger. That is a thread-local pointer, set by every spawn on the
+// spawning thread; so in place of the tag, the worker forgets it before
+// each turn.
 #include <caf/logger.hpp>
 
+namespace parley {
+
+inline void forget_caf_logger() {
+  if (caf::logger::current_logger() != nullptr)
+    caf::logger::set_current_actor_system(nullptr);
+}
+
+} // namespace parley
+
 #undef CAF_PUSH_AID_FROM_PTR
-#define CAF_PUSH_AID_FROM_PTR(ptr) static_cast<void>(0)
+#define CAF_PUSH_AID_FROM_PTR(ptr) ::parley::forget_caf_logger()
+#undef CAF_SET_LOGGER_SYS
+#define CAF_SET_LOGGER_SYS(ptr) static_cast<void>(0)
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
