@@ -347,7 +347,7 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   }
   // The assistant message (with its sources) is stored before `complete`.
   store_message(self, deps, std::move(msg),
-                [self, deps, ev, copy](bool stored) {
+                [self, deps, ev = std::move(ev), copy](bool stored) {
                   auto& st = self->state;
                   if (stored && copy)
                     announce(self, std::move(*copy));
