@@ -349,6 +349,10 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
   store_message(self, deps, std::move(msg),
                 [self, deps, ev = std::move(ev), copy](bool stored) {
                   auto& st = self->state;
+                  // Deleted or interrupted while the store was under way:
+                  // whoever ended the reply has taken over.
+                  if (!st.reply || st.reply->id != ev.response_id)
+                    return;
                   if (stored && copy)
                     announce(self, std::move(*copy));
                   if (stored && st.session.kind == "conversation")

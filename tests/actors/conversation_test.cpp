@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,39 @@ frame_ptr describe(const event& ev) {
 
 bool starts_with(const std::string& x, const std::string& prefix) {
   return x.compare(0, prefix.size(), prefix) == 0;
+}
+
+using open_atom = caf::atom_constant<caf::atom("open")>;
+
+// Storage in front of the real one that holds an assistant message's write
+// and a session's removal until it gets `open`, then lets them through in
+// the order they came: a test decides which acknowledgement lands first.
+caf::behavior storage_gate(caf::stateful_actor<std::vector<std::function<void()>>>* self,
+                           caf::actor real) {
+  auto hold = [self, real](auto x) {
+    auto rp = self->make_response_promise<bool>();
+    self->state.push_back([rp, real, x]() mutable { rp.delegate(real, x); });
+    return rp;
+  };
+  return {
+    [=](save_message& x) {
+      if (x.message.role == "assistant")
+        return hold(std::move(x));
+      auto rp = self->make_response_promise<bool>();
+      rp.delegate(real, std::move(x));
+      return rp;
+    },
+    [=](drop_session& x) { return hold(std::move(x)); },
+    [=](open_atom) {
+      for (auto& let_through : self->state)
+        let_through();
+      self->state.clear();
+    },
+    [=](save_session& x) { return self->delegate(real, std::move(x)); },
+    [=](load_session& x) { return self->delegate(real, std::move(x)); },
+    [=](load_messages& x) { return self->delegate(real, std::move(x)); },
+    [=](save_member& x) { return self->delegate(real, std::move(x)); },
+  };
 }
 
 struct fixture : test_coordinator_fixture<parley::testing::test_config> {
@@ -550,6 +584,36 @@ CAF_TEST(a signed-in message is answered once stored and announced in order) {
   CAF_REQUIRE_EQUAL(stored.size(), 2u);
   CAF_CHECK_EQUAL(stored[0].id, (*first)->message.id);
   CAF_CHECK_EQUAL(stored[0].image, "data:image/png;base64,AA");
+}
+
+// The owner deletes the conversation after the reply ended but before its
+// store was acknowledged: the acknowledgement finds no reply any more.
+CAF_TEST(a conversation deleted while its reply is being stored) {
+  auto gate = sys.spawn(storage_gate, storage);
+  auto gated = sys.spawn(registry, conversation_deps{gate, {}, &conns, &cfg,
+                                                     nullptr, nullptr, pace});
+  sched.run();
+  auto s = make_session(86400, "alice");
+  auto [conn, r] = connect();
+  self->send(gated, open_session{conn, s.id, s.visitor_id});
+  auto sent
+    = ask<submit_result>(gated, submit_message{s.id, s.visitor_id, "hi", ""});
+  sched.run();
+  CAF_REQUIRE(*sent);
+  CAF_CHECK_EQUAL((*sent)->status, 202);
+  auto deleted = ask<status_result>(
+    gated, delete_conversation{s.id, s.visitor_id});
+  sched.run();
+  CAF_CHECK(!*deleted); // its removal is held too
+  self->send(gate, open_atom::value);
+  sched.run();
+  CAF_REQUIRE(*deleted);
+  CAF_CHECK_EQUAL((*deleted)->status, 204);
+  CAF_CHECK_EQUAL(r->frames.back(), "error:The conversation was deleted");
+  CAF_CHECK_EQUAL(count(*r, "complete:"), 0u);
+  CAF_CHECK(db->messages(s.id).empty());
+  self->send_exit(gated, caf::exit_reason::user_shutdown);
+  self->send_exit(gate, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
