@@ -7,6 +7,7 @@
 #include "actors/engine.hpp"
 #include "net/asio.hpp"
 #include "net/caller.hpp"
+#include "net/client_json.hpp"
 #include "net/form_field.hpp"
 #include "net/ids.hpp"
 #include "net/query.hpp"
@@ -108,7 +109,7 @@ chat_request parse_chat_request(const http_request& req, caller who) {
     }
     auto body = req.body();
     if (!body.empty()) {
-      auto doc = nlohmann::json::parse(body, nullptr, false);
+      auto doc = parse_client_json(body);
       if (!doc.is_object())
         return answer(400, "Body must be a JSON object");
       if (auto* error = read_title(doc, call.title))

@@ -6,6 +6,7 @@
 #include "config/settings.hpp"
 #include "net/asio.hpp"
 #include "net/caller.hpp"
+#include "net/client_json.hpp"
 #include "net/conversation_json.hpp"
 #include "net/ids.hpp"
 #include "net/image_data.hpp"
@@ -118,7 +119,7 @@ conversation_request parse_conversation_request(const http_request& req,
   call.owner = std::move(who.sub);
   nlohmann::json body;
   if (post && !req.body().empty()) {
-    body = nlohmann::json::parse(req.body(), nullptr, false);
+    body = parse_client_json(req.body());
     if (!body.is_object())
       return answer(400, "Body must be a JSON object");
   }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/ascii.hpp"
+#include "net/client_json.hpp"
 #include "net/query.hpp"
 
 namespace parley::net {
@@ -95,7 +96,7 @@ std::optional<std::string> form_field(std::string_view content_type,
   if (iequals(type, "application/x-www-form-urlencoded"))
     return query_param(body, name);
   if (iequals(type, "application/json") || type.empty()) {
-    auto doc = nlohmann::json::parse(body, nullptr, false);
+    auto doc = parse_client_json(body);
     if (!doc.is_object())
       return std::nullopt;
     auto it = doc.find(std::string{name});

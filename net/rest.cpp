@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/settings.hpp"
+#include "net/client_json.hpp"
 #include "net/ids.hpp"
 #include "net/query.hpp"
 
@@ -35,6 +36,8 @@ std::string dump(const nlohmann::ordered_json& doc) {
 std::string parse_create_body(const std::string& body, rest_call& call) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos)
     return {};
+  if (json_too_deep(body))
+    return json_too_deep_text;
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded())
     return "Invalid JSON";

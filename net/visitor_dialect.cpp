@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/client_json.hpp"
 #include "net/ids.hpp"
 #include "net/json_text.hpp"
 #include "net/utf8.hpp"
@@ -228,6 +229,8 @@ visitor_command decode_visitor(std::string_view text) {
   };
   // No exceptions: nlohmann also rejects ill-formed UTF-8 and lone
   // surrogate escapes, so every string taken from `doc` is valid UTF-8.
+  if (json_too_deep(text))
+    return invalid(json_too_deep_text);
   auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded())
     return invalid("Invalid JSON");

@@ -123,3 +123,25 @@ test('hostile frames each get an error frame and leave the server healthy', asyn
   assertReply(await fresh.chat('A normal question after all that', await createSession(server, {})));
   await Promise.all([client.close(), fresh.close()]);
 });
+
+// Writing a document back recurses once per level: a few kilobytes nested thousands of
+// levels deep would take the server down. Bodies and frames deeper than 64 are refused.
+test('deeply nested JSON is refused everywhere and the server stays up', async (t) => {
+  const server = await startServer(t);
+  const deep = (n) => '['.repeat(n) + ']'.repeat(n);
+  const created = await request(server, 'POST', '/api/chats/sessions/',
+    { body: `{"conversation_data":{"a":${deep(5000)}}}` });
+  assert.equal(created.status, 400);
+  assert.equal(created.json.error, 'JSON is nested more than 64 levels deep');
+  const session = await createSession(server, { conversation_data: { a: JSON.parse(deep(10)) } });
+  const client = await server.connect();
+  await client.next('connected');
+  client.send(`{"type":"chat_message","message":"hi","session_id":"${session.session_id}",` +
+    `"visitor_id":"${session.visitor_id}","x":${deep(5000)}}`);
+  const frame = await client.next();
+  assertErrorFrame(frame);
+  assert.equal(frame.error, 'JSON is nested more than 64 levels deep');
+  await assertStillUsable(client, session);
+  assert.equal((await request(server, 'GET', '/healthz')).status, 200);
+  await client.close();
+});

@@ -123,6 +123,20 @@ CAF_TEST(create session errors) {
                   "400 conversation_data must be an object");
   CAF_CHECK_EQUAL(bad(std::string(max_body + 1, ' ')),
                   "413 Request body too large");
+  // Writing it back would recurse once per level (a crash at a few
+  // thousand); 64 levels is the limit.
+  auto nested = [](std::size_t depth) {
+    return R"({"conversation_data":)" + std::string(depth - 1, '[')
+           + std::string(depth - 1, ']') + "}";
+  };
+  CAF_CHECK_EQUAL(bad(nested(65)),
+                  "400 JSON is nested more than 64 levels deep");
+  CAF_CHECK_EQUAL(bad(nested(3000)),
+                  "400 JSON is nested more than 64 levels deep");
+  CAF_CHECK_EQUAL(bad(nested(64)), "400 conversation_data must be an object");
+  // Brackets inside strings are text, an escaped quote does not end one.
+  CAF_CHECK_EQUAL(bad(R"({"visitor_id":")" + std::string(100, '[') + R"(\""})"),
+                  "400 visitor_id must be a UUID");
 }
 
 // -- GET /api/chats/sessions/{id}/ --------------------------------------------

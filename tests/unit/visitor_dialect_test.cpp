@@ -332,6 +332,9 @@ CAF_TEST(decoder errors) {
   CAF_CHECK_EQUAL(error(R"({"type":"chat_message"} x)"), "Invalid JSON");
   CAF_CHECK_EQUAL(error("{\"type\":\"a\xFF\"}"), "Invalid JSON");
   CAF_CHECK_EQUAL(error(R"({"type":"\ud800"})"), "Invalid JSON");
+  CAF_CHECK_EQUAL(error(R"({"type":"chat_message","x":)" + std::string(64, '[')
+                        + std::string(64, ']') + "}"),
+                  "JSON is nested more than 64 levels deep");
   CAF_CHECK_EQUAL(error("[1,2]"), "Message must be a JSON object");
   CAF_CHECK_EQUAL(error("\"chat_message\""), "Message must be a JSON object");
   CAF_CHECK_EQUAL(error(R"({"message":"hi"})"), "type is required");
@@ -411,8 +414,11 @@ CAF_TEST(unknown types are cut and escaped) {
 CAF_TEST(deep nesting does not overflow the stack) {
   std::string deep(100000, '[');
   auto cmd = decode_visitor(deep);
-  CAF_CHECK_EQUAL(cmd.error, "Invalid JSON");
+  CAF_CHECK_EQUAL(cmd.error, "JSON is nested more than 64 levels deep");
   deep += std::string(100000, ']');
+  cmd = decode_visitor(deep);
+  CAF_CHECK_EQUAL(cmd.error, "JSON is nested more than 64 levels deep");
+  deep = std::string(64, '[') + std::string(64, ']');
   cmd = decode_visitor(deep);
   CAF_CHECK_EQUAL(cmd.error, "Message must be a JSON object");
 }
