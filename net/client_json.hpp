@@ -16,7 +16,7 @@ inline constexpr int max_json_depth = 64;
 
 // The error text for a document nested deeper than max_json_depth.
 inline constexpr const char* json_too_deep_text
-  = "JSON is nested more than 64 levels deep";
+    = "JSON is nested more than 64 levels deep";
 
 // Whether `text` opens more than max_json_depth arrays and objects inside
 // each other (brackets inside strings do not count).
