@@ -135,10 +135,22 @@ void ws_session::on_message(bool text, std::string payload) {
 }
 
 void ws_session::on_ping(std::string payload) {
-  if (!close_sent_)
-    push({std::make_shared<const std::string>(
-              ws::control_frame(ws::opcode::pong, payload)),
-          true});
+  if (close_sent_)
+    return;
+  auto pong = std::make_shared<const std::string>(
+    ws::control_frame(ws::opcode::pong, payload));
+  // A peer that pings faster than it reads gets one answer, to its latest
+  // ping (RFC 6455 5.5.3 allows that), not a pile of pongs.
+  for (auto i = head_ + writing_; i < queue_.size(); ++i) {
+    auto& x = queue_[i];
+    if (x.framed && !x.bytes->empty()
+        && static_cast<unsigned char>(x.bytes->front())
+             == (0x80 | static_cast<unsigned>(ws::opcode::pong))) {
+      x.bytes = std::move(pong);
+      return;
+    }
+  }
+  push({std::move(pong), true});
 }
 
 void ws_session::on_close(std::uint16_t code) {

@@ -141,3 +141,24 @@ test('a client that stops reading gets every frame of a long reply once it reads
   assertReply(reply, { wordCount: 40000 });
   await client.close();
 });
+
+test('a client that pings and does not read gets one pong for the pings that piled up', async (t) => {
+  // Each unanswered ping used to queue a pong of its own: one connection that never
+  // reads grew the server by gigabytes. Pongs beyond the one waiting replace it.
+  const server = await startServer(t);
+  const client = await server.connect();
+  await client.next('connected');
+  let pongs = 0;
+  client.ws.on('pong', () => { pongs += 1; });
+  client.ws._socket.pause();
+  const pings = 300_000; // 38 MB of pongs, far more than both socket buffers hold
+  const payload = Buffer.alloc(120, 'p');
+  for (let i = 0; i < pings; i++) client.ws.ping(payload);
+  client.send({ type: 'ping' }); // a data frame: it leaves after every pong before it
+  await sleep(300);
+  client.ws._socket.resume();
+  await client.next('pong', 30_000);
+  assert.ok(pongs >= 1, 'at least one ping is answered');
+  assert.ok(pongs < pings, `${pongs} pongs for ${pings} pings`);
+  await client.close();
+});
