@@ -420,7 +420,11 @@ void engine::delete_conversation(std::string session_id, std::string sub,
     parley::delete_conversation{std::move(session_id),
                                 owner_key(std::move(sub))},
     std::function<void(status_result)>{[done](status_result x) {
-      done(session_reply{x.status, std::move(x.error), {}, {}, {}});
+      // One text for "no such id" and "not yours": ids stay unguessable.
+      done(session_reply{x.status,
+                         x.status == 404 ? conversation_not_found
+                                         : std::move(x.error),
+                         {}, {}, {}});
     }},
     [done](std::string err) {
       done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});
@@ -436,8 +440,10 @@ void engine::change_member(std::string session_id, std::string sub,
     parley::change_member{std::move(session_id), owner_key(std::move(sub)),
                           std::move(member), add},
     std::function<void(session_view)>{[done](session_view v) {
-      done(session_reply{v.status, std::move(v.error), std::move(v.session),
-                         {}, {}});
+      done(session_reply{v.status,
+                         v.status == 404 ? conversation_not_found
+                                         : std::move(v.error),
+                         std::move(v.session), {}, {}});
     }},
     [done](std::string err) {
       done(session_reply{503, "Storage unavailable: " + err, {}, {}, {}});

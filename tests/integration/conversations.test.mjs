@@ -174,6 +174,11 @@ test('users see only their own conversations: 404 on REST, the socket refused', 
     ['POST', `/v1/chat/conversations/${mine}/messages`, { content: 'hi' }],
     ['GET', '/v1/chat/conversations/00000000-0000-4000-8000-000000000000'],
     ['GET', '/v1/chat/conversations/not-a-uuid'],
+    // Deleting and sharing say the same for an id that never existed.
+    ['DELETE', `/v1/chat/conversations/${mine}`],
+    ['DELETE', '/v1/chat/conversations/00000000-0000-4000-8000-000000000000'],
+    ['POST', '/v1/chat/conversations/00000000-0000-4000-8000-000000000000/members', { user_id: 'carol' }],
+    ['DELETE', '/v1/chat/conversations/00000000-0000-4000-8000-000000000000/members/carol'],
   ]) {
     const res = await request(server, method, path, { body, headers: as('bob') });
     assert.equal(res.status, 404, `${method} ${path}: ${res.text}`);
