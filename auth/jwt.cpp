@@ -163,6 +163,11 @@ std::optional<jwt_failure> numeric_date(const json& payload, const char* name,
 }
 
 std::string seconds_text(double x) {
+  // A date like 1e308 is a valid number; its distance in seconds is not a
+  // long long (casting it would be undefined).
+  constexpr double most = 1e15; // some 30 million years
+  if (!(std::abs(x) < most))
+    return "more than 1e15 s";
   return std::to_string(static_cast<long long>(std::ceil(x))) + " s";
 }
 

@@ -312,6 +312,14 @@ CAF_TEST(expired tokens are rejected after the leeway) {
   CAF_CHECK_EQUAL(code(check(token(alice(t0 + 1)), strict)), "ok");
 }
 
+CAF_TEST(an absurd date is refused with a readable text) {
+  auto payload = alice();
+  payload["exp"] = -1e308;
+  auto result = check(token(payload));
+  CAF_CHECK_EQUAL(code(result), "expired");
+  CAF_CHECK_EQUAL(result.text(), "token expired more than 1e15 s ago");
+}
+
 CAF_TEST(expiry is checked after the signature) {
   auto forged = hs256_token("not-the-secret", hs_header, alice(t0 - 3600));
   CAF_CHECK_EQUAL(code(check(forged)), "bad_signature");
