@@ -83,8 +83,28 @@ void http_session::on_header(beast::error_code ec, std::size_t) {
   // Known from the path: a message may carry an image.
   auto limit = conversation_body_limit(
     split_target(parser_->get().target()).path, ctx_.cfg);
-  if (auto length = parser_->content_length(); length && *length > limit)
+  auto length = parser_->content_length();
+  if (length && *length > limit)
     return respond(413, "Request body too large", true);
+  auto small = ctx_.cfg.max_frame_bytes;
+  if (limit <= small || (length ? *length <= small : !parser_->chunked()))
+    return read_body(limit);
+  // Only a signed-in user's message (with an image) may be this large: the
+  // token is checked before megabytes are read and held, not after.
+  auto& req = parser_->get();
+  identify(request_token(req[http::field::authorization],
+                         split_target(req.target()).query),
+           ctx_.auth, [self = shared_from_this(), limit](caller who) {
+             asio::post(self->stream_.get_executor(),
+                        [self, limit, who = std::move(who)] {
+                          if (!who.ok())
+                            return self->respond(401, who.error, true);
+                          self->read_body(limit);
+                        });
+           });
+}
+
+void http_session::read_body(std::size_t limit) {
   parser_->body_limit(limit);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&http_session::on_read,

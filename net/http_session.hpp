@@ -35,6 +35,7 @@ public:
 private:
   void do_read();
   void on_header(beast::error_code ec, std::size_t bytes);
+  void read_body(std::size_t limit);
   void on_read(beast::error_code ec, std::size_t bytes);
   // Posts an engine's answer back onto this connection's thread.
   respond_fn responder();

@@ -474,3 +474,26 @@ test('members see and write to a conversation until removed; only the owner dele
   const left = list.json.map((c) => c.id);
   assert.ok(left.includes(other) && !left.includes(id), JSON.stringify(left));
 });
+
+test('a large message body is refused for a bad token before it is read', async (t) => {
+  // A message with an image may be megabytes; without a valid token the server
+  // must not read and hold them (300 such connections held 1.2 GB).
+  const server = await serve(t);
+  const id = await create(server, as('alice'), 'Photos');
+  const answer = await new Promise((resolve, reject) => {
+    const req = http.request(`${server.baseUrl}/v1/chat/conversations/${id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': 7_000_000 },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.write('{"content":"hi","base64_image":"');
+    req.write('A'.repeat(64 * 1024)); // then nothing more: only the headers decide
+    setTimeout(() => reject(new Error('no answer while the body was unfinished')), 5000).unref();
+  });
+  assert.equal(answer.status, 401);
+  assert.equal(JSON.parse(answer.text).error, 'Authentication required');
+});
