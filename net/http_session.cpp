@@ -5,6 +5,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -177,7 +178,8 @@ void http_session::upgrade() {
   // The WebSocket has timeouts of its own; this session ends here.
   stream_.expires_never();
   std::make_shared<ws_session>(stream_.release_socket(), ctx_, visitor_socket)
-    ->run(parser_->release(), visitor_start(std::move(sid), std::move(vid)));
+    ->run(parser_->release(), visitor_start(std::move(sid), std::move(vid)),
+          beast::buffers_to_string(buffer_.data()));
 }
 
 void http_session::open_notifications(caller who) {
@@ -209,7 +211,8 @@ void http_session::open_notifications(caller who) {
         std::make_shared<ws_session>(self->stream_.release_socket(),
                                      self->ctx_, *dialect)
           ->run(self->parser_->release(),
-                notification_start(conversation, sub));
+                notification_start(conversation, sub),
+                beast::buffers_to_string(self->buffer_.data()));
       });
     },
     false);

@@ -43,7 +43,8 @@ ws_session::~ws_session() {
     ctx_.eng.detach(conn_);
 }
 
-void ws_session::run(http_request req, ws_start start) {
+void ws_session::run(http_request req, ws_start start, std::string early) {
+  early_ = std::move(early);
   auto hs = ws::accept(req);
   handshake_ = std::move(hs.response);
   asio::async_write(socket_, asio::buffer(handshake_),
@@ -86,6 +87,10 @@ void ws_session::on_handshake(bool ok, ws_start start,
     return close(ws::close_code::going_away);
   conn_ = ctx_.eng.attach(weak_from_this(), dialect_.encode);
   deliver(start(ctx_.eng, conn_));
+  if (!early_.empty()) {
+    auto early = std::move(early_);
+    reader_.feed(early.data(), early.size(), *this);
+  }
 }
 
 // -- reading -----------------------------------------------------------------

@@ -52,8 +52,9 @@ public:
   ~ws_session() override;
 
   // Answers the upgrade request; `start` joins the connection to its
-  // conversation once the 101 is out.
-  void run(http_request req, ws_start start);
+  // conversation once the 101 is out. `early` holds what the client sent
+  // after the request before the 101 (read with it): its first frames.
+  void run(http_request req, ws_start start, std::string early);
 
   // parley::sink; any thread.
   void send(frame_ptr frame) override;
@@ -104,6 +105,7 @@ private:
   const ws_dialect& dialect_;
   frame_inbox inbox_;
   ready_queue& ready_; // of the socket's io_context
+  std::string early_;           // frames that came with the request
   std::string handshake_;       // the 101 response while it is written
   std::vector<outgoing> queue_; // queue_[head_, head_ + writing_) in flight
   std::size_t head_ = 0;

@@ -162,3 +162,49 @@ test('a client that pings and does not read gets one pong for the pings that pil
   assert.ok(pongs < pings, `${pongs} pongs for ${pings} pings`);
   await client.close();
 });
+
+test('a frame sent together with the upgrade request is not lost', async (t) => {
+  // A client may write its first frame right behind the request, before the 101: the
+  // server read it with the request and must hand it on to the WebSocket.
+  const { connect: tcpConnect } = await import('node:net');
+  const server = await startServer(t);
+  const socket = tcpConnect(server.port, '127.0.0.1');
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const payload = Buffer.from('{"type":"ping"}');
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const frame = Buffer.concat([
+    Buffer.from([0x81, 0x80 | payload.length]),
+    mask,
+    Buffer.from(payload.map((b, i) => b ^ mask[i % 4])),
+  ]);
+  socket.write(Buffer.concat([
+    Buffer.from('GET /ws/chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n' +
+      'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+    frame,
+  ]));
+  // Server frames are short and unmasked: a two-byte header, then the text.
+  let received = Buffer.alloc(0);
+  const texts = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no pong; got ${received}`)), 5000);
+    socket.on('data', (d) => {
+      received = Buffer.concat([received, d]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const out = [];
+      for (let at = end + 4; at + 2 <= received.length;) {
+        const len = received[at + 1] & 0x7f;
+        if (at + 2 + len > received.length) break;
+        out.push(received.subarray(at + 2, at + 2 + len).toString());
+        at += 2 + len;
+      }
+      if (out.some((x) => JSON.parse(x).type === 'pong')) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+  });
+  assert.equal(JSON.parse(texts[0]).type, 'connected');
+  assert.equal(JSON.parse(texts[1]).type, 'pong');
+  socket.destroy();
+});
