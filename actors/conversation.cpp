@@ -449,6 +449,9 @@ void run_tools(self_ptr self, const conversation_deps& deps) {
       round.waiting = true;
       log_info("conversation ", st.session.id, ": tool call ", call.id, " (",
                call.name, ") waits for approval");
+      self->delayed_send(self,
+                         std::chrono::seconds(deps.cfg->idle_warning_seconds),
+                         approval_expired{call.id});
       return;
     }
     finish_tool(self, deps,
@@ -483,8 +486,9 @@ caf::result<tool_results> on_tool_round(self_ptr self,
   return promise;
 }
 
+// A person's decision on the waiting call, or (`expired`) none in time.
 status_result on_approve(self_ptr self, const conversation_deps& deps,
-                           const approve_tool& x) {
+                           const approve_tool& x, bool expired = false) {
   auto& st = self->state;
   auto* round = st.reply ? st.reply->tools.get() : nullptr;
   if (round == nullptr || !round->waiting
@@ -493,11 +497,13 @@ status_result on_approve(self_ptr self, const conversation_deps& deps,
   round->waiting = false;
   auto& call = round->calls[round->next];
   log_info("conversation ", st.session.id, ": tool call ", call.id,
-           x.approved ? " approved" : " declined");
+           x.approved  ? " approved"
+           : expired ? " declined: nobody approved it in time"
+                     : " declined");
   finish_tool(self, deps,
               x.approved ? agent::run_tool(call, deps.knowledge.get(),
                                            st.session.conversation_data)
-                         : agent::declined_tool());
+                         : agent::declined_tool(expired));
   run_tools(self, deps);
   return {};
 }
@@ -770,6 +776,12 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       auto& deps = self->state.deps;
       ++self->state.handled;
       return on_approve(self, deps, x);
+    },
+    [self](const approval_expired& x) {
+      // Decided already, or another reply by now: nothing is waiting.
+      on_approve(self, self->state.deps,
+                 approve_tool{self->state.session.id, x.tool_call_id, false},
+                 true);
     },
     [self](const delete_conversation& x) {
       ++self->state.handled;

@@ -175,6 +175,13 @@ struct approve_tool {
   bool approved = false;
 };
 
+// Conversation -> itself: the tool call has waited for approval as long as
+// a visitor may stay idle (PARLEY_IDLE_WARNING_SECONDS); it is declined,
+// so that a reply nobody can approve does not hold the session forever.
+struct approval_expired {
+  std::string tool_call_id;
+};
+
 // The answer to approve_tool and delete_conversation: an HTTP-like status
 // and, for an error, why.
 struct status_result {
@@ -319,6 +326,7 @@ PARLEY_INSPECT(tool_round, x.reply_id, x.text, x.calls)
 PARLEY_INSPECT(tool_result, x.tool_call_id, x.content, x.sources)
 PARLEY_INSPECT(tool_results, x.results, x.conversation_data)
 PARLEY_INSPECT(approve_tool, x.session_id, x.tool_call_id, x.approved)
+PARLEY_INSPECT(approval_expired, x.tool_call_id)
 PARLEY_INSPECT(status_result, x.status, x.error)
 PARLEY_INSPECT(delete_conversation, x.session_id, x.visitor_id)
 PARLEY_INSPECT(change_member, x.session_id, x.visitor_id, x.member, x.add)
@@ -364,6 +372,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::tool_round))
   CAF_ADD_TYPE_ID(parley, (parley::tool_results))
   CAF_ADD_TYPE_ID(parley, (parley::approve_tool))
+  CAF_ADD_TYPE_ID(parley, (parley::approval_expired))
   CAF_ADD_TYPE_ID(parley, (parley::status_result))
   CAF_ADD_TYPE_ID(parley, (parley::load_conversations))
   CAF_ADD_TYPE_ID(parley, (parley::session_list))

@@ -130,9 +130,10 @@ tool_outcome run_tool(const tool_call& call, const knowledge_base* knowledge,
   return out;
 }
 
-tool_outcome declined_tool() {
+tool_outcome declined_tool(bool expired) {
   tool_outcome out;
-  out.content = error_result("the user declined this action");
+  out.content = error_result(expired ? "nobody approved this action in time"
+                                     : "the user declined this action");
   return out;
 }
 

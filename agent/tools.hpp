@@ -34,8 +34,9 @@ struct tool_outcome {
 tool_outcome run_tool(const tool_call& call, const knowledge_base* knowledge,
                       const std::string& conversation_data);
 
-// The result of a call the person declined.
-tool_outcome declined_tool();
+// The result of a call the person declined, or (`expired`) that nobody
+// approved in time.
+tool_outcome declined_tool(bool expired = false);
 
 // A call as its tool-call message stores it: the JSON array of seed 000 /
 // OpenAI, [{"id", "type": "function", "function": {"name", "arguments"}}].

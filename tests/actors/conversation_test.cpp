@@ -535,6 +535,35 @@ CAF_TEST(a declined tool call tells the model and changes nothing) {
                .contains("phone"));
 }
 
+CAF_TEST(a tool call nobody approves is declined after the idle warning time) {
+  cfg.stream_delay_ms = 1000;
+  cfg.builtin_words = 50;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto conv = conversation_of(s);
+  auto reply_id
+    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
+  auto results = ask<tool_results>(
+    conv, tool_round{reply_id, "", {{"tc_7", "save_contact_details",
+                                     R"({"name":"Ada"})"}}});
+  sched.run();
+  wait(seconds(cfg.idle_warning_seconds - 1));
+  CAF_CHECK(!*results);
+  wait(seconds(1));
+  CAF_REQUIRE(*results);
+  CAF_REQUIRE_EQUAL((*results)->results.size(), 1u);
+  CAF_CHECK_EQUAL(nlohmann::json::parse((*results)->results[0].content),
+                  nlohmann::json::parse(
+                    R"({"error":"nobody approved this action in time"})"));
+  CAF_CHECK((*results)->conversation_data.empty());
+  // Too late now.
+  auto late = ask<status_result>(reg, approve_tool{s.id, "tc_7", true});
+  sched.run();
+  CAF_REQUIRE(*late);
+  CAF_CHECK_EQUAL((*late)->status, 404);
+}
+
 CAF_TEST(a tool round for another reply is refused) {
   cfg.stream_delay_ms = 1000;
   cfg.builtin_words = 50;
