@@ -37,6 +37,9 @@ constexpr const char* shutdown_text
 constexpr const char* storage_failed_text
   = "Could not store the message; please try again";
 
+// How long a signed-in conversation nobody watches stays in memory.
+constexpr auto unwatched_grace = std::chrono::minutes(5);
+
 // -- subscribers ---------------------------------------------------------------
 
 bool is_subscribed(self_ptr self, std::uint64_t conn) {
@@ -123,10 +126,17 @@ bool is_owner(self_ptr self, const std::string& key) {
 // -- lifetime ----------------------------------------------------------------------
 
 // An ended session nobody watches has nothing left to do: ask to be let go.
+// A signed-in conversation never ends (it has no idle timers): one nobody
+// watches goes after a grace period, which leaves time to resume its last
+// reply; otherwise every conversation ever opened stayed in memory.
 void maybe_release(self_ptr self, const conversation_deps& deps) {
   auto& st = self->state;
-  if (st.subscribers.empty() && !st.reply && st.session.status != "active")
+  if (!st.subscribers.empty() || st.reply)
+    return;
+  if (st.session.status != "active")
     self->send(deps.registry, went_idle{st.session.id, st.handled});
+  else if (st.session.kind == "conversation")
+    self->delayed_send(self, unwatched_grace, unwatched{st.handled});
 }
 
 // -- idle timers ---------------------------------------------------------------------
@@ -734,8 +744,10 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
     [self](const fetch_session& x) -> caf::result<session_view> {
       auto& deps = self->state.deps;
       ++self->state.handled;
-      if (!may_access(self, x.visitor_id))
+      if (!may_access(self, x.visitor_id)) {
+        maybe_release(self, deps);
         return session_view{403, "Visitor ID does not match", {}, {}};
+      }
       if (!x.with_messages) {
         maybe_release(self, deps);
         return session_view{200, {}, self->state.session, {}};
@@ -776,6 +788,11 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       auto& deps = self->state.deps;
       ++self->state.handled;
       return on_approve(self, deps, x);
+    },
+    [self](const unwatched& x) {
+      auto& st = self->state;
+      if (x.handled == st.handled && st.subscribers.empty() && !st.reply)
+        self->send(st.deps.registry, went_idle{st.session.id, st.handled});
     },
     [self](const approval_expired& x) {
       // Decided already, or another reply by now: nothing is waiting.

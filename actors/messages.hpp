@@ -94,6 +94,12 @@ struct went_idle {
   std::uint64_t handled = 0;
 };
 
+// A signed-in conversation -> itself, a while after the last watcher left:
+// still unwatched and no command since (`handled`), it asks to be let go.
+struct unwatched {
+  std::uint64_t handled = 0;
+};
+
 // -- conversation <-> LLM actor
 // -------------------------------------------------
 
@@ -313,6 +319,7 @@ PARLEY_INSPECT(session_view, x.status, x.error, x.session, x.messages)
 PARLEY_INSPECT(leave, x.conn)
 PARLEY_INSPECT(idle_tick, x.due)
 PARLEY_INSPECT(went_idle, x.session_id, x.handled)
+PARLEY_INSPECT(unwatched, x.handled)
 PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)
 PARLEY_INSPECT(wake_at, x.due)
@@ -355,6 +362,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::leave))
   CAF_ADD_TYPE_ID(parley, (parley::idle_tick))
   CAF_ADD_TYPE_ID(parley, (parley::went_idle))
+  CAF_ADD_TYPE_ID(parley, (parley::unwatched))
   CAF_ADD_TYPE_ID(parley, (parley::reply_request))
   CAF_ADD_TYPE_ID(parley, (parley::reply_chunk))
   CAF_ADD_TYPE_ID(parley, (parley::reply_done))

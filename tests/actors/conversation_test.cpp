@@ -433,6 +433,26 @@ CAF_TEST(an ended conversation nobody watches is let go) {
   CAF_CHECK_EQUAL(r2->frames.back(), "error:Session is not active");
 }
 
+CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
+  auto s = make_session(86400, "alice");
+  auto [conn, r] = connect();
+  self->send(reg, open_session{conn, s.id, s.visitor_id});
+  sched.run();
+  auto& live = deref<caf::stateful_actor<registry_state>>(reg).state.live;
+  CAF_REQUIRE_EQUAL(live.size(), 1u);
+  for (auto& conv : conns.remove(conn))
+    self->send(conv, leave{conn});
+  sched.run();
+  wait(seconds(299));
+  CAF_CHECK_EQUAL(live.size(), 1u);
+  wait(seconds(1));
+  CAF_CHECK(live.empty());
+  // Still there on demand, from storage.
+  auto got = ask<submit_result>(reg, submit_message{s.id, s.visitor_id, "hi", ""});
+  sched.run();
+  CAF_REQUIRE(*got);
+  CAF_CHECK_EQUAL((*got)->status, 202);
+}
 
 // -- tool rounds (what the LLM actor asks when a model calls tools) ----------
 
