@@ -119,6 +119,8 @@ void ws_session::on_readable(boost::system::error_code ec) {
       return do_read();
     if (ec)
       return finish(); // the peer went away (or reset)
+    if (draining_)
+      continue;
     heard_ = true;
     pinged_ = false;
     reader_.feed(buf.data(), n, *this);
@@ -172,7 +174,7 @@ void ws_session::on_close(std::uint16_t code) {
 void ws_session::on_violation(std::uint16_t code, const char* why) {
   if (log_enabled(log_level::debug))
     log_debug("net: ws read: ", why);
-  peer_done_ = true;
+  peer_done_ = violated_ = true;
   queue_.resize(head_ + writing_);
   closing_ = true;
   close_code_ = code;
@@ -278,12 +280,21 @@ bool ws_session::written() {
   std::vector<unsigned char>().swap(headers_);
   head_ = 0;
   if (close_sent_) {
-    // Our close frame is out. If the peer closed (or broke the protocol)
-    // there is nothing to wait for; else it answers with its own close
-    // frame, or we stop waiting after close_timeout.
-    if (peer_done_) {
+    // Our close frame is out. If the peer closed there is nothing to wait
+    // for; else it answers with its own close frame, or we stop waiting
+    // after close_timeout.
+    if (peer_done_ && !violated_) {
       finish();
       return false;
+    }
+    if (peer_done_) {
+      // The peer may still be sending (the rest of an oversized frame):
+      // closing now would answer that unread data with a reset, which can
+      // destroy our close frame before the peer reads it. Half-close, and
+      // drop what comes until the peer closes too or close_timeout passes.
+      boost::system::error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      draining_ = true;
     }
     arm_timer(close_timeout);
     do_read();
@@ -302,7 +313,10 @@ void ws_session::close(std::uint16_t code) {
   closing_ = true;
   close_code_ = code;
   if (writing_ == 0 && head_ == queue_.size())
-    send_close(); // else on_write sends it once the queue is drained
+    return send_close();
+  // on_write sends it once the queue is drained; a peer that reads nothing
+  // never lets that happen, so the wait is bounded here.
+  arm_timer(close_timeout);
 }
 
 void ws_session::send_close() {
@@ -336,8 +350,8 @@ void ws_session::arm_timer(std::chrono::steady_clock::duration after) {
 void ws_session::on_timer(boost::system::error_code ec) {
   if (ec || finished_)
     return;
-  if (close_sent_)
-    return finish(); // the peer never answered our close
+  if (closing_)
+    return finish(); // our close never went out, or was never answered
   if (heard_) {
     heard_ = false;
     return arm_timer(ping_after);

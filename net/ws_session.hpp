@@ -116,6 +116,8 @@ private:
   std::uint16_t close_code_ = ws::close_code::normal;
   bool reading_ = false;   // a wait for readability is pending
   bool peer_done_ = false; // the peer closed or broke the protocol
+  bool violated_ = false;  // ... broke it, and may still be sending
+  bool draining_ = false;  // our close is out: what comes is dropped unread
   bool heard_ = false;     // bytes arrived since the timer last fired
   bool pinged_ = false;    // a keep-alive ping is unanswered
   bool closing_ = false;   // no more data frames are queued

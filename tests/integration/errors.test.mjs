@@ -90,6 +90,19 @@ test('an expired session gets "Session has expired"', async (t) => {
   await client.close();
 });
 
+test('a frame far over the limit still gets its 1009, not a reset', async (t) => {
+  // The server closes while megabytes of the frame are still coming: closing the
+  // socket on them would send a reset that can destroy the close frame (1006).
+  const server = await startServer(t);
+  for (let i = 0; i < 5; i++) {
+    const client = await server.connect();
+    await client.next('connected');
+    client.send('x'.repeat(2_000_000));
+    const { code } = await client.closed;
+    assert.equal(code, 1009, `attempt ${i + 1}`);
+  }
+});
+
 test('an oversized frame closes the connection with 1009', async (t) => {
   const server = await startServer(t, { env: { PARLEY_MAX_FRAME_BYTES: '4096' } });
   const session = await createSession(server, {});

@@ -208,3 +208,21 @@ test('a frame sent together with the upgrade request is not lost', async (t) => 
   assert.equal(JSON.parse(texts[1]).type, 'pong');
   socket.destroy();
 });
+
+test('a client that never reads is dropped even though its close frame cannot go out', async (t) => {
+  // Its replies pile up, the server decides to close (1008), but the close frame waits
+  // behind them forever: the connection must still end, close_timeout after.
+  const server = await startServer(t);
+  const client = await server.connect();
+  await client.next('connected');
+  client.ws.on('error', () => {});
+  client.ws._socket.pause();
+  let closed = false;
+  client.ws._socket.once('close', () => { closed = true; });
+  const deadline = Date.now() + 20_000;
+  while (!closed && Date.now() < deadline) {
+    for (let i = 0; i < 2000; i++) client.ws.send('{"type":"ping"}');
+    await sleep(50);
+  }
+  assert.ok(closed, 'still connected after 20 s');
+});
