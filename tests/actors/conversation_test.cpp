@@ -174,6 +174,29 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
       .conversation;
   }
 
+  // A visitor reply that streams throughout, whose LLM actor asks the
+  // conversation to run `calls` (what a model's tool round does).
+  struct tool_round_asked {
+    storage::session_record session;
+    caf::actor conversation;
+    std::shared_ptr<std::optional<tool_results>> results;
+  };
+  tool_round_asked ask_tool_round(std::string text,
+                                  std::vector<agent::tool_call> calls) {
+    cfg.stream_delay_ms = 1000;
+    cfg.builtin_words = 50;
+    auto s = make_session();
+    auto conn = connect().first;
+    post(conn, s);
+    auto conv = conversation_of(s);
+    auto reply_id
+      = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
+    auto results = ask<tool_results>(
+      conv, tool_round{reply_id, std::move(text), std::move(calls)});
+    sched.run();
+    return {s, conv, results};
+  }
+
   // The reply text from chunks, checked against the complete frame.
   static std::string joined_chunks(const recorder& r) {
     std::string out;
@@ -457,21 +480,11 @@ CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
 // -- tool rounds (what the LLM actor asks when a model calls tools) ----------
 
 CAF_TEST(a tool call that needs approval waits for approve) {
-  cfg.stream_delay_ms = 1000;
-  cfg.builtin_words = 50; // the reply is still streaming throughout
-  auto s = make_session();
-  auto [conn, r] = connect();
-  post(conn, s);
-  auto conv = conversation_of(s);
-  auto reply_id
-    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
-  auto results = ask<tool_results>(
-    conv, tool_round{reply_id,
-                     "Let me save that.",
-                     {{"tc_1", "search_knowledge", R"({"query":"price"})"},
-                      {"tc_2", "save_contact_details",
-                       R"({"name":"Ada","email":"ada@example.com"})"}}});
-  sched.run();
+  auto [s, conv, results] = ask_tool_round(
+    "Let me save that.",
+    {{"tc_1", "search_knowledge", R"({"query":"price"})"},
+     {"tc_2", "save_contact_details",
+      R"({"name":"Ada","email":"ada@example.com"})"}});
   CAF_CHECK(!*results); // tc_2 waits
   auto& st = deref<caf::stateful_actor<conversation_state>>(conv).state;
   CAF_REQUIRE(st.reply && st.reply->tools);
@@ -527,18 +540,8 @@ CAF_TEST(a tool call that needs approval waits for approve) {
 }
 
 CAF_TEST(a declined tool call tells the model and changes nothing) {
-  cfg.stream_delay_ms = 1000;
-  cfg.builtin_words = 50;
-  auto s = make_session();
-  auto [conn, r] = connect();
-  post(conn, s);
-  auto conv = conversation_of(s);
-  auto reply_id
-    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
-  auto results = ask<tool_results>(
-    conv, tool_round{reply_id, "", {{"tc_9", "save_contact_details",
-                                     R"({"phone":"+61 400 000 000"})"}}});
-  sched.run();
+  auto [s, conv, results] = ask_tool_round(
+    "", {{"tc_9", "save_contact_details", R"({"phone":"+61 400 000 000"})"}});
   CAF_CHECK(!*results);
   auto no = ask<status_result>(reg, approve_tool{s.id, "tc_9", false});
   sched.run();
@@ -556,18 +559,8 @@ CAF_TEST(a declined tool call tells the model and changes nothing) {
 }
 
 CAF_TEST(a tool call nobody approves is declined after the idle warning time) {
-  cfg.stream_delay_ms = 1000;
-  cfg.builtin_words = 50;
-  auto s = make_session();
-  auto [conn, r] = connect();
-  post(conn, s);
-  auto conv = conversation_of(s);
-  auto reply_id
-    = deref<caf::stateful_actor<conversation_state>>(conv).state.reply->id;
-  auto results = ask<tool_results>(
-    conv, tool_round{reply_id, "", {{"tc_7", "save_contact_details",
-                                     R"({"name":"Ada"})"}}});
-  sched.run();
+  auto [s, conv, results]
+    = ask_tool_round("", {{"tc_7", "save_contact_details", R"({"name":"Ada"})"}});
   wait(seconds(cfg.idle_warning_seconds - 1));
   CAF_CHECK(!*results);
   wait(seconds(1));
