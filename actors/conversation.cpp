@@ -746,6 +746,10 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
       ++self->state.handled;
       if (!may_access(self, x.visitor_id)) {
         maybe_release(self, deps);
+        // A signed-in conversation does not exist for the visitor API: a
+        // 403 would tell that the id is taken.
+        if (self->state.session.kind != "visitor")
+          return session_view{404, "Session not found", {}, {}};
         return session_view{403, "Visitor ID does not match", {}, {}};
       }
       if (!x.with_messages) {

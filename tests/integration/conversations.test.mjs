@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createHmac, createSign, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { startServer } from './lib/server.mjs';
 import { request } from './lib/api.mjs';
 import { connect } from './lib/client.mjs';
@@ -205,6 +205,11 @@ test('users see only their own conversations: 404 on REST, the socket refused', 
   // Nor does the visitor API open a conversation with the owner's sub.
   const visitor = await request(server, 'GET', `/api/chats/sessions/${mine}/?visitor_id=alice`);
   assert.notEqual(visitor.status, 200);
+  // And a visitor id in the right shape learns nothing: the id is as unknown as any.
+  const stranger = await request(server, 'GET',
+    `/api/chats/sessions/${mine}/?visitor_id=${randomUUID()}`);
+  assert.equal(stranger.status, 404);
+  assert.equal(stranger.json.error, 'Session not found');
 });
 
 test('forged, expired and missing tokens: 401 JSON on REST, the upgrade refused with 401', async (t) => {
