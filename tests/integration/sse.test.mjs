@@ -205,10 +205,11 @@ test('rooms are private and bad requests get clear errors', async (t) => {
     assert.equal(typeof res.json.error, 'string');
   }
   // The visitor API, which asks for no token, never opens a chat room, not
-  // even for someone who knows the owner's `sub`.
+  // even for someone who knows the owner's `sub`; nor does it tell that the id exists.
   for (const visitor of ['carol', '\u0001user:carol']) {
     const res = await request(server, 'GET', `/api/chats/sessions/${room}/?visitor_id=${encodeURIComponent(visitor)}`);
-    assert.equal(res.status, 403, res.text);
+    assert.equal(res.status, 404, res.text);
+    assert.equal(res.json.error, 'Session not found');
   }
   // Dave's stranger room stays empty after all that.
   const after = await request(server, 'GET', `/api/chat/${room}/messages`, { headers: auth('carol') });
