@@ -347,6 +347,12 @@ namespace {
 
 constexpr const char* conversation_not_found = "Conversation not found";
 
+// A signed-in user's error text: every 404 reads the same, whether the id
+// never existed or is someone else's, so that ids stay unguessable.
+std::string user_error(int status, std::string error) {
+  return status == 404 ? conversation_not_found : std::move(error);
+}
+
 } // namespace
 
 void engine::get_conversation(std::string session_id, std::string sub,
@@ -388,7 +394,7 @@ void engine::submit_as_user(std::string session_id, std::string sub,
     std::function<void(submit_result)>{[done](submit_result x) {
       session_reply r;
       r.status = x.status;
-      r.error = x.status == 404 ? conversation_not_found : std::move(x.error);
+      r.error = user_error(x.status, std::move(x.error));
       if (x.status < 400)
         r.messages.push_back(std::move(x.message));
       done(std::move(r));
@@ -420,10 +426,7 @@ void engine::delete_conversation(std::string session_id, std::string sub,
     parley::delete_conversation{std::move(session_id),
                                 owner_key(std::move(sub))},
     std::function<void(status_result)>{[done](status_result x) {
-      // One text for "no such id" and "not yours": ids stay unguessable.
-      done(session_reply{x.status,
-                         x.status == 404 ? conversation_not_found
-                                         : std::move(x.error),
+      done(session_reply{x.status, user_error(x.status, std::move(x.error)),
                          {}, {}, {}});
     }},
     [done](std::string err) {
@@ -440,9 +443,7 @@ void engine::change_member(std::string session_id, std::string sub,
     parley::change_member{std::move(session_id), owner_key(std::move(sub)),
                           std::move(member), add},
     std::function<void(session_view)>{[done](session_view v) {
-      done(session_reply{v.status,
-                         v.status == 404 ? conversation_not_found
-                                         : std::move(v.error),
+      done(session_reply{v.status, user_error(v.status, std::move(v.error)),
                          std::move(v.session), {}, {}});
     }},
     [done](std::string err) {
