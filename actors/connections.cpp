@@ -1,6 +1,7 @@
 #include "actors/connections.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include <caf/actor_cast.hpp>
 
@@ -21,17 +22,44 @@ connection_table::find(std::uint64_t conn) const {
   return std::nullopt;
 }
 
-bool connection_table::watch(std::uint64_t conn,
-                             const caf::actor& conversation) {
+bool connection_table::watch(std::uint64_t conn, const caf::actor& conversation,
+                             std::string_view session_id) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto i = entries_.find(conn);
   if (i == entries_.end())
     return false;
   auto& xs = i->second.watching;
   auto addr = conversation.address();
-  if (std::find(xs.begin(), xs.end(), addr) == xs.end())
-    xs.push_back(std::move(addr));
+  if (std::none_of(xs.begin(), xs.end(), [&](const watch_entry& x) {
+        return x.conversation == addr;
+      }))
+    xs.push_back({std::move(addr), std::hash<std::string_view>{}(session_id)});
   return true;
+}
+
+caf::actor connection_table::watched(std::uint64_t conn,
+                                     std::string_view session_id) const {
+  auto hash = std::hash<std::string_view>{}(session_id);
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = entries_.find(conn);
+  if (i == entries_.end())
+    return nullptr;
+  for (auto& x : i->second.watching)
+    if (x.session_hash == hash)
+      return caf::actor_cast<caf::actor>(x.conversation);
+  return nullptr;
+}
+
+void connection_table::forget(const caf::actor_addr& conversation) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& kvp : entries_) {
+    auto& xs = kvp.second.watching;
+    xs.erase(std::remove_if(xs.begin(), xs.end(),
+                            [&](const watch_entry& x) {
+                              return x.conversation == conversation;
+                            }),
+             xs.end());
+  }
 }
 
 std::vector<caf::actor> connection_table::remove(std::uint64_t conn) {
@@ -40,8 +68,8 @@ std::vector<caf::actor> connection_table::remove(std::uint64_t conn) {
   if (i == entries_.end())
     return {};
   std::vector<caf::actor> result;
-  for (auto& addr : i->second.watching)
-    if (auto conv = caf::actor_cast<caf::actor>(addr))
+  for (auto& x : i->second.watching)
+    if (auto conv = caf::actor_cast<caf::actor>(x.conversation))
       result.push_back(std::move(conv));
   entries_.erase(i);
   return result;

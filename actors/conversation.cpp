@@ -57,7 +57,9 @@ void subscribe(self_ptr self, const conversation_deps& deps,
   if (is_subscribed(self, conn))
     return;
   auto ref = deps.connections->find(conn);
-  if (!ref || !deps.connections->watch(conn, caf::actor{self}))
+  if (!ref
+      || !deps.connections->watch(conn, caf::actor{self},
+                                  self->state.session.id))
     return; // the connection closed meanwhile
   auto& xs = self->state.subscribers;
   // Insert after the last subscriber of the same dialect, keeping groups.
@@ -656,6 +658,14 @@ caf::result<session_view> on_change_member(self_ptr self,
 
 // -- commands --------------------------------------------------------------------------
 
+// Whether the registry routed the current command (others come straight
+// from a subscribed connection).
+bool from_registry(self_ptr self) {
+  return self->current_sender().get()
+         == caf::actor_cast<caf::actor_control_block*>(
+             self->state.deps.registry);
+}
+
 // Checks a visitor's request against the session; returns the error text.
 const char* check_visitor(self_ptr self, const std::string& visitor_id) {
   auto& s = self->state.session;
@@ -700,8 +710,12 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
     },
     [self](post_message& x) {
       auto& deps = self->state.deps;
-      ++self->state.handled;
       auto& st = self->state;
+      // The registry counts only what it routed.
+      if (from_registry(self))
+        ++st.handled;
+      else if (x.session_id != st.session.id)
+        return self->send(deps.registry, std::move(x)); // a hash collision
       if (auto err = check_visitor(self, x.visitor_id)) {
         tell(deps, x.conn, st.session.id, err);
         return maybe_release(self, deps);

@@ -40,11 +40,13 @@ public:
     // outside signals; it also wakes after this long to steal work from a
     // busy sibling. CAF's 10 ms made idle servers wake 100 times a second
     // per worker, and a wake-up costs 50 to 300 us of CPU on this virtual
-    // machine (from /proc/PID/task/*/schedstat). A sibling with a backlog of
-    // its own actors' messages goes unhelped only until the next message
-    // from a network thread or the clock wakes this one.
+    // machine (from /proc/PID/task/*/schedstat); at 1 s those wake-ups were
+    // still the idle server's only CPU use (0.06 %). A sibling with a
+    // backlog of its own actors' messages goes unhelped only until the next
+    // message from a network thread, the clock or storage wakes this one
+    // (CAF hands those to the workers in turn), which under load is soon.
     set("work-stealing.relaxed-sleep-duration",
-        caf::timespan{std::chrono::seconds(1)});
+        caf::timespan{std::chrono::seconds(30)});
     // One worker per core: actors never block (storage and the upstream
     // client have threads of their own), and CAF's minimum of four put four
     // polling workers beside the network threads on a two-core machine.
@@ -188,6 +190,8 @@ void engine::start() {
                             conversation_deps{d.storage, {}, &d.connections,
                                               &d.cfg, d.llm,
                                               std::move(knowledge), d.pacer});
+  mark_hub(d.registry);
+  mark_hub(d.pacer);
   d.ready = true;
 }
 
@@ -203,6 +207,8 @@ void engine::stop() {
              [](caf::error& err) {
                log_warn("shutdown incomplete: " + caf::to_string(err));
              });
+  unmark_hub(d.registry);
+  unmark_hub(d.pacer);
   self->send_exit(d.registry, caf::exit_reason::user_shutdown);
   self->send_exit(d.storage, caf::exit_reason::user_shutdown);
   self->send_exit(d.pacer, caf::exit_reason::user_shutdown);
@@ -244,7 +250,10 @@ void engine::open(std::uint64_t conn, std::string session_id,
 
 void engine::post(std::uint64_t conn, std::string session_id,
                   std::string visitor_id, std::string text) {
-  caf::anon_send(impl_->registry,
+  // The registry is one actor for every session: a socket's messages to
+  // the session it watches skip that hop.
+  auto conv = impl_->connections.watched(conn, session_id);
+  caf::anon_send(conv ? conv : impl_->registry,
                  post_message{conn, std::move(session_id),
                               visitor_key(std::move(visitor_id)),
                               std::move(text)});

@@ -29,9 +29,15 @@ inline void forget_caf_logger() {
 #undef CAF_SET_LOGGER_SYS
 #define CAF_SET_LOGGER_SYS(ptr) static_cast<void>(0)
 
+#include <array>
+#include <atomic>
+
+#include <caf/actor.hpp>
+#include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/policy/work_stealing.hpp>
+#include <caf/resumable.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
 #include "actors/quiet_scheduler.hpp"
@@ -40,11 +46,63 @@ namespace parley {
 
 namespace {
 
+// The hubs of every actor system that uses this scheduler (one per process
+// but in tests); compared by address only, never dereferenced.
+std::array<std::atomic<caf::resumable*>, 8> hubs;
+
+bool is_hub(caf::resumable* job) {
+  for (auto& h : hubs)
+    if (h.load(std::memory_order_relaxed) == job)
+      return true;
+  return false;
+}
+
+caf::resumable* resumable_of(const caf::actor& x) {
+  return dynamic_cast<caf::resumable*>(
+    caf::actor_cast<caf::abstract_actor*>(x));
+}
+
 // Its own type, so that worker<quiet_stealing> is compiled here, with the
 // macro above.
-struct quiet_stealing : caf::policy::work_stealing {};
+struct quiet_stealing : caf::policy::work_stealing {
+  // With one message per turn (scheduler.max-throughput), an actor with a
+  // backlog goes to the back of the queue after each message. For an actor
+  // that every conversation talks to, that is one message per round of all
+  // runnable actors: 1,000 visitors pressing enter at once waited up to
+  // 90 ms in the registry's mailbox. A hub stays at the front for a streak
+  // of turns instead, about a hundred microseconds of work.
+  template <class Worker>
+  void resume_job_later(Worker* self, caf::resumable* job) {
+    if (is_hub(job) && ++streak_ < hub_streak) {
+      d(self).queue.prepend(job);
+      return;
+    }
+    streak_ = 0;
+    work_stealing::resume_job_later(self, job);
+  }
+
+  static constexpr int hub_streak = 64;
+  int streak_ = 0; // a policy per worker: no sharing
+};
 
 } // namespace
+
+void mark_hub(const caf::actor& x) {
+  auto* job = resumable_of(x);
+  for (auto& h : hubs) {
+    caf::resumable* empty = nullptr;
+    if (h.compare_exchange_strong(empty, job))
+      return;
+  }
+}
+
+void unmark_hub(const caf::actor& x) {
+  auto* job = resumable_of(x);
+  for (auto& h : hubs) {
+    auto* expected = job;
+    h.compare_exchange_strong(expected, nullptr);
+  }
+}
 
 void use_quiet_scheduler(caf::actor_system_config& cfg) {
   // A module with the scheduler's id replaces the one CAF would create.

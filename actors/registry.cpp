@@ -100,7 +100,9 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
       self->send_exit(kvp.second.conversation, x.reason);
     self->quit(x.reason);
   });
+  // A conversation let go is no longer monitored: this one ended by itself.
   self->set_down_handler([=](caf::down_msg& x) {
+    self->state.deps.connections->forget(x.source);
     auto& live = self->state.live;
     for (auto i = live.begin(); i != live.end(); ++i)
       if (i->second.conversation.address() == x.source) {

@@ -456,6 +456,27 @@ CAF_TEST(an ended conversation nobody watches is let go) {
   CAF_CHECK_EQUAL(r2->frames.back(), "error:Session is not active");
 }
 
+CAF_TEST(a watching socket posts past the registry and still lets go) {
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s);
+  auto conv = conversation_of(s);
+  CAF_CHECK(conns.watched(conn, s.id) == conv);
+  CAF_CHECK(conns.watched(conn, make_uuid()) == nullptr);
+  // What engine::post does for a socket that watches the session.
+  self->send(conv, post_message{conn, s.id, s.visitor_id, "And in euros?"});
+  sched.run();
+  CAF_CHECK_EQUAL(count(*r, "complete:"), 2u);
+  CAF_CHECK_EQUAL(db->messages(s.id).size(), 4u);
+  // A post the registry never saw must not hold the session forever.
+  wait(seconds(120));
+  wait(seconds(120));
+  for (auto& c : conns.remove(conn))
+    self->send(c, leave{conn});
+  sched.run();
+  CAF_CHECK(deref<caf::stateful_actor<registry_state>>(reg).state.live.empty());
+}
+
 CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
   auto s = make_session(86400, "alice");
   auto [conn, r] = connect();
@@ -643,6 +664,11 @@ CAF_TEST(a conversation deleted while its reply is being stored) {
   sched.run();
   CAF_REQUIRE(*sent);
   CAF_CHECK_EQUAL((*sent)->status, 202);
+  // Held here as a timer would hold it: the handle outlives the actor.
+  auto conv = deref<caf::stateful_actor<registry_state>>(gated)
+                .state.live.at(s.id)
+                .conversation;
+  CAF_CHECK(conns.watched(conn, s.id) == conv);
   auto deleted = ask<status_result>(
     gated, delete_conversation{s.id, s.visitor_id});
   sched.run();
@@ -654,6 +680,9 @@ CAF_TEST(a conversation deleted while its reply is being stored) {
   CAF_CHECK_EQUAL(r->frames.back(), "error:The conversation was deleted");
   CAF_CHECK_EQUAL(count(*r, "complete:"), 0u);
   CAF_CHECK(db->messages(s.id).empty());
+  // The socket's next command goes through the registry, not to the dead
+  // actor.
+  CAF_CHECK(conns.watched(conn, s.id) == nullptr);
   self->send_exit(gated, caf::exit_reason::user_shutdown);
   self->send_exit(gate, caf::exit_reason::user_shutdown);
 }
