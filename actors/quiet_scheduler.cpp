@@ -72,17 +72,25 @@ struct quiet_stealing : caf::policy::work_stealing {
   // 90 ms in the registry's mailbox. A hub stays at the front for a streak
   // of turns instead, about a hundred microseconds of work.
   template <class Worker>
-  void resume_job_later(Worker* self, caf::resumable* job) {
-    if (is_hub(job) && ++streak_ < hub_streak) {
-      d(self).queue.prepend(job);
-      return;
+  void before_resume(Worker*, caf::resumable* job) {
+    if (job != streak_job_) {
+      streak_job_ = job;
+      streak_ = 0;
     }
-    streak_ = 0;
-    work_stealing::resume_job_later(self, job);
+  }
+
+  template <class Worker>
+  void resume_job_later(Worker* self, caf::resumable* job) {
+    if (is_hub(job) && ++streak_ < hub_streak)
+      d(self).queue.prepend(job);
+    else
+      work_stealing::resume_job_later(self, job);
   }
 
   static constexpr int hub_streak = 64;
-  int streak_ = 0; // a policy per worker: no sharing
+  // The job of the current streak of turns; a policy per worker: no sharing.
+  caf::resumable* streak_job_ = nullptr;
+  int streak_ = 0;
 };
 
 } // namespace

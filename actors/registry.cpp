@@ -143,9 +143,13 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
       auto rp = self->make_response_promise<bool>();
       auto pending = std::make_shared<std::size_t>(self->state.live.size());
       auto finish = [=]() mutable {
-        for (auto& kvp : self->state.live)
+        // Ended here, not by themselves: no down message (and no scan of
+        // the connection table) for each.
+        for (auto& kvp : self->state.live) {
+          self->demonitor(kvp.second.conversation);
           self->send_exit(kvp.second.conversation,
                           caf::exit_reason::user_shutdown);
+        }
         self->state.live.clear();
         rp.deliver(true);
       };
