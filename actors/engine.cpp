@@ -326,7 +326,10 @@ void engine::impl::save_new(storage::session_record s,
                             std::function<void(session_reply)> done) {
   ask<bool>(
     storage, save_session{s, true},
-    std::function<void(bool)>{[done, s](bool) {
+    std::function<void(bool)>{[reg = registry, done, s](bool) {
+      // Before the client hears of the session, so the registry knows it
+      // by the client's first command (one mailbox, in order).
+      caf::anon_send(reg, session_created{s});
       session_reply r;
       r.status = 201;
       r.session = s;

@@ -229,6 +229,13 @@ struct load_session {
   std::string session_id;
 };
 
+// The engine -> the registry, once a session it created is stored: the
+// session's first command spawns its conversation from this record instead
+// of reading the row back.
+struct session_created {
+  storage::session_record session;
+};
+
 struct session_lookup {
   bool found = false;
   storage::session_record session;
@@ -343,6 +350,7 @@ PARLEY_INSPECT(save_session, x.session, x.create)
 PARLEY_INSPECT(save_message, x.message)
 PARLEY_INSPECT(load_session, x.session_id)
 PARLEY_INSPECT(session_lookup, x.found, x.session)
+PARLEY_INSPECT(session_created, x.session)
 PARLEY_INSPECT(load_messages, x.session_id)
 PARLEY_INSPECT(message_list, x.messages)
 PARLEY_INSPECT(load_conversations, x.owner_id)
@@ -393,4 +401,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::save_member))
   CAF_ADD_TYPE_ID(parley, (parley::wake_at))
   CAF_ADD_TYPE_ID(parley, (parley::pacer_tick))
+  CAF_ADD_TYPE_ID(parley, (parley::session_created))
 CAF_END_TYPE_ID_BLOCK(parley)

@@ -15,17 +15,55 @@ using self_ptr = caf::stateful_actor<registry_state>*;
 
 constexpr const char* not_found_text = "Session not found";
 
+caf::actor spawn_live(self_ptr self, storage::session_record s) {
+  auto& st = self->state;
+  auto id = s.id;
+  auto conv = self->spawn(conversation, std::move(s), st.deps);
+  self->monitor(conv);
+  st.live.emplace(std::move(id), registry_state::live_entry{conv, 0});
+  return conv;
+}
+
+// Forgets the front of fresh_order while it names sessions already taken.
+void skip_taken(registry_state& st) {
+  while (!st.fresh_order.empty()
+         && st.fresh.find(st.fresh_order.front()) == st.fresh.end())
+    st.fresh_order.pop_front();
+}
+
+void keep_fresh(self_ptr self, storage::session_record s) {
+  auto& st = self->state;
+  skip_taken(st);
+  if (st.fresh.size() >= registry_state::fresh_cap) {
+    st.fresh.erase(st.fresh_order.front());
+    st.fresh_order.pop_front();
+  }
+  st.fresh_order.push_back(s.id);
+  auto id = s.id;
+  st.fresh.insert_or_assign(std::move(id), std::move(s));
+}
+
+// The conversation of a session this node created and nobody named yet, or
+// null.
+caf::actor take_fresh(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto i = st.fresh.find(id);
+  if (i == st.fresh.end())
+    return nullptr;
+  auto s = std::move(i->second);
+  st.fresh.erase(i);
+  skip_taken(st);
+  return spawn_live(self, std::move(s));
+}
+
 void load(self_ptr self, const std::string& id) {
   self->request(self->state.deps.storage, storage_wait, load_session{id})
     .then(
       [=](session_lookup& x) {
         auto& st = self->state;
         caf::actor conv;
-        if (x.found) {
-          conv = self->spawn(conversation, std::move(x.session), st.deps);
-          self->monitor(conv);
-          st.live.emplace(id, registry_state::live_entry{conv, 0});
-        }
+        if (x.found)
+          conv = spawn_live(self, std::move(x.session));
         auto waiting = std::move(st.loading[id]);
         st.loading.erase(id);
         for (auto& f : waiting)
@@ -48,6 +86,10 @@ void with_conversation(self_ptr self, const std::string& id,
   if (auto i = st.live.find(id); i != st.live.end()) {
     ++i->second.routed;
     return f(i->second.conversation);
+  }
+  if (auto conv = take_fresh(self, id)) {
+    ++st.live[id].routed;
+    return f(std::move(conv));
   }
   auto& waiting = st.loading[id];
   waiting.push_back([self, id, f{std::move(f)}](caf::actor conv) {
@@ -111,6 +153,7 @@ caf::behavior registry(caf::stateful_actor<registry_state>* self,
       }
   });
   return {
+    [=](session_created& x) { keep_fresh(self, std::move(x.session)); },
     [=](open_session& x) { route(self, std::move(x)); },
     [=](post_message& x) { route(self, std::move(x)); },
     [=](resume_reply& x) { route(self, std::move(x)); },

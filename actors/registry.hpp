@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -23,6 +24,15 @@ struct registry_state {
   // actor exists (or with nullptr when the session does not exist).
   std::unordered_map<std::string, std::vector<std::function<void(caf::actor)>>>
     loading;
+  // Sessions this node created that no command has named yet, with the
+  // order they came in (ids already taken are skipped when they reach the
+  // front). Every visitor's first message named a session that was not
+  // live, and reading its row back was a storage round trip before the
+  // reply could start. At most `fresh_cap`; the oldest are dropped, and
+  // load from storage as before.
+  std::unordered_map<std::string, storage::session_record> fresh;
+  std::deque<std::string> fresh_order;
+  static constexpr std::size_t fresh_cap = 4096;
   conversation_deps deps; // registry field set at spawn
   static inline const char* name = "parley.registry";
 };

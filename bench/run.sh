@@ -3,7 +3,9 @@
 # Release, then for each scenario starts a fresh parley on a loopback port
 # with a temporary SQLite database and the scenario's settings, runs the load
 # generator, stops parley, and does the same against the node-ws peer where
-# the peer can play the scenario. Writes BENCHMARKS.md (tables, command,
+# the peer can play the scenario, and (throughput, paced) against
+# parley_floor, the least server of the same protocol (bench/floor_server.cpp):
+# what this machine and generator allow at all. Writes BENCHMARKS.md (tables, command,
 # machine, date, JSON lines): the file is this script's output, never edited
 # by hand.
 #
@@ -86,11 +88,12 @@ fi
 if [ "$build" = 1 ]; then
   cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build-release -j2 --target parley parley_loadgen \
-    parley_storage_bench
+    parley_floor parley_storage_bench
 fi
 parley_bin=$repo/build-release/parley
 loadgen=$repo/build-release/bench/parley_loadgen
-for b in "$parley_bin" "$loadgen"; do
+floor_bin=$repo/build-release/bench/parley_floor
+for b in "$parley_bin" "$loadgen" "$floor_bin"; do
   [ -x "$b" ] || { echo "bench/run.sh: $b is missing" >&2; exit 1; }
 done
 
@@ -206,6 +209,13 @@ start_peer() {
   wait_up "$port" / "$server_pid"
 }
 
+start_floor() {
+  local port=$1 delay=$2 words=$3
+  PORT=$port WORDS=$words DELAY_MS=$delay "$floor_bin" >"$log" 2>&1 &
+  server_pid=$!
+  wait_up "$port" / "$server_pid"
+}
+
 # run_one SCENARIO TARGET DELAY_MS WARNING_S WORDS LOADGEN_ARGS...
 run_one() {
   local name=$1 target=$2 delay=$3 warning=$4 words=$5
@@ -217,11 +227,11 @@ run_one() {
     port=$(free_port)
     echo "== $name / $target (port $port)"
     rc=0
-    if [ "$target" = parley ]; then
-      start_parley "$port" "$delay" "$warning" "$words" || rc=$?
-    else
-      start_peer "$port" "$delay" "$words" || rc=$?
-    fi
+    case $target in
+      parley) start_parley "$port" "$delay" "$warning" "$words" || rc=$? ;;
+      floor) start_floor "$port" "$delay" "$words" || rc=$? ;;
+      *) start_peer "$port" "$delay" "$words" || rc=$? ;;
+    esac
     if [ "$rc" -eq 0 ] || ! grep -qi "in use" "$log"; then
       break
     fi
@@ -322,7 +332,14 @@ scenario() {
   else
     skip_peer "$name" "$peer_ok"
   fi
+  if [[ " $floor_scenarios " == *" $name "* ]]; then
+    run_one "$name" floor "$delay" "$warning" "$words" "$@"
+  fi
 }
+
+# Where parley_floor shows the machine's limit: the two scenarios whose
+# targets are absolute figures.
+floor_scenarios="throughput paced"
 
 no_timers="the peer has no idle timers"
 no_sessions="the peer keeps no sessions to share"
@@ -550,6 +567,11 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
   20 ms), so when the first chunk waited in the server's backlog of new
   messages, the later chunks, back on that schedule, count as early
   (negative delays); the time to first chunk shows that wait.
+- **parley_floor** (bench/floor_server.cpp): the node-ws peer's protocol in
+  C++ on one thread and nothing else (no storage, no actors, one write per
+  frame). Its throughput and paced figures are the yardstick: a target that
+  parley_floor misses is beyond what a plain one-thread server reaches on
+  this machine with this generator, before any server logic.
 - **timers**: 10,000 sessions with PARLEY_IDLE_WARNING_SECONDS=5 send one
   message each at once. Their replies have 5 words (PARLEY_BUILTIN_WORDS=5),
   so that the warnings measure the timers rather than the backlog of a

@@ -82,6 +82,17 @@ caf::behavior storage_gate(caf::stateful_actor<std::vector<std::function<void()>
   };
 }
 
+// Storage in front of the real one that refuses to read a session back.
+caf::behavior no_session_reads(caf::event_based_actor* self, caf::actor real) {
+  return {
+    [=](const load_session&) -> caf::result<session_lookup> {
+      return caf::make_error(caf::sec::runtime_error, "no reads here");
+    },
+    [=](save_session& x) { return self->delegate(real, std::move(x)); },
+    [=](save_message& x) { return self->delegate(real, std::move(x)); },
+  };
+}
+
 struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   settings cfg;
   std::shared_ptr<storage::store> db;
@@ -475,6 +486,47 @@ CAF_TEST(a watching socket posts past the registry and still lets go) {
     self->send(c, leave{conn});
   sched.run();
   CAF_CHECK(deref<caf::stateful_actor<registry_state>>(reg).state.live.empty());
+}
+
+CAF_TEST(a session this node created starts without reading it back) {
+  auto reads_refused = sys.spawn(no_session_reads, storage);
+  auto r2 = sys.spawn(registry, conversation_deps{reads_refused, {}, &conns,
+                                                  &cfg, nullptr, nullptr, pace});
+  auto s = make_session();
+  auto other = make_session(); // in storage, but not announced
+  self->send(r2, session_created{s}); // what engine::create_session sends
+  sched.run();
+  auto [conn, r] = connect();
+  self->send(r2, post_message{conn, s.id, s.visitor_id, "Hello?"});
+  sched.run();
+  CAF_CHECK_EQUAL(count(*r, "complete:"), 1u);
+  CAF_CHECK_EQUAL(db->messages(s.id).size(), 2u);
+  auto& st = deref<caf::stateful_actor<registry_state>>(r2).state;
+  CAF_CHECK(st.fresh.empty());
+  CAF_CHECK(st.fresh_order.empty());
+  // Any other session is read from storage, here refused.
+  self->send(r2, post_message{conn, other.id, other.visitor_id, "Hello?"});
+  sched.run();
+  CAF_CHECK_EQUAL(r->frames.back(), "error:Session not found");
+  self->send_exit(r2, caf::exit_reason::user_shutdown);
+  self->send_exit(reads_refused, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+CAF_TEST(the registry keeps a bounded number of created sessions) {
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i <= registry_state::fresh_cap; ++i) {
+    storage::session_record s;
+    s.id = make_uuid();
+    ids.push_back(s.id);
+    self->send(reg, session_created{std::move(s)});
+  }
+  sched.run();
+  auto& st = deref<caf::stateful_actor<registry_state>>(reg).state;
+  CAF_CHECK_EQUAL(st.fresh.size(), registry_state::fresh_cap);
+  CAF_CHECK_EQUAL(st.fresh_order.size(), registry_state::fresh_cap);
+  CAF_CHECK(st.fresh.count(ids.front()) == 0); // the oldest went
+  CAF_CHECK(st.fresh.count(ids.back()) == 1);
 }
 
 CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
