@@ -221,20 +221,22 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
     },
     [=](next_atom) {
       auto& chunks = self->state.out.chunks;
-      if (self->state.next < chunks.size()) {
-        self->send(conversation,
-                   reply_chunk{std::move(chunks[self->state.next++])});
+      auto& st = self->state;
+      if (st.next < chunks.size()) {
+        self->send(conversation, reply_chunk{std::move(chunks[st.next++])});
+        auto left = chunks.size() - st.next;
         // Even unpaced, each chunk is its own event, interleaved with other
         // conversations as tokens from a real upstream would be: the engine
         // lets an actor handle one message per turn (scheduler
         // max-throughput), so the next chunk waits behind the others.
-        if (delay.count() > 0 && self->state.next < chunks.size())
-          self->send(deps.pacer,
-                     wake_at{pacer_time(self->state.started
-                                        + delay * static_cast<long>(
-                                          self->state.next))});
-        else
+        if (left == 0 || delay.count() == 0)
           self->send(self, next_atom::value);
+        else if (st.next == 1)
+          // Chunk k is due k pauses after the start, so a late chunk does
+          // not push every later one back; one request wakes them all.
+          self->send(deps.pacer,
+                     wake_at{pacer_time(st.started + delay),
+                             std::chrono::nanoseconds{delay}.count(), left});
         return;
       }
       finish(self, conversation);

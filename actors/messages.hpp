@@ -110,9 +110,12 @@ struct reply_request {
   std::string conversation_data;
 };
 
-// LLM actor -> pacer: send me next_atom at `due` (pacer_time nanoseconds).
+// LLM actor -> pacer: send me next_atom at `due` (pacer_time nanoseconds),
+// and `times - 1` more times, `every` nanoseconds apart.
 struct wake_at {
   std::int64_t due = 0;
+  std::int64_t every = 0;
+  std::uint64_t times = 1;
 };
 
 // The pacer's own timer, for the wake due at `due`.
@@ -329,7 +332,7 @@ PARLEY_INSPECT(went_idle, x.session_id, x.handled)
 PARLEY_INSPECT(unwatched, x.handled)
 PARLEY_INSPECT(reply_request, x.reply_id, x.session_id, x.user_text,
                x.conversation_data)
-PARLEY_INSPECT(wake_at, x.due)
+PARLEY_INSPECT(wake_at, x.due, x.every, x.times)
 PARLEY_INSPECT(pacer_tick, x.due)
 PARLEY_INSPECT(reply_chunk, x.text)
 PARLEY_INSPECT(reply_done, x.reply_id, x.conversation_data, x.needs_info,

@@ -36,7 +36,11 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
   return {
       [=](const wake_at& x) {
         auto& st = self->state;
-        st.heap.push_back({x.due, self->current_sender()});
+        if (x.times == 0)
+          return;
+        st.heap.push_back({x.due, x.every, x.times,
+                           caf::actor_cast<caf::actor_addr>(
+                             self->current_sender())});
         std::push_heap(st.heap.begin(), st.heap.end(), later);
         if (x.due < st.armed)
           arm(self, x.due);
@@ -49,10 +53,16 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
         auto until = pacer_time(self->clock().now()) + slack_ns;
         while (!st.heap.empty() && st.heap.front().due <= until) {
           std::pop_heap(st.heap.begin(), st.heap.end(), later);
-          // A stream that ended meanwhile drops the wake unread.
-          self->send(caf::actor_cast<caf::actor>(st.heap.back().whom),
-                     next_atom::value);
-          st.heap.pop_back();
+          auto& e = st.heap.back();
+          auto whom = caf::actor_cast<caf::actor>(e.whom);
+          if (whom)
+            self->send(whom, next_atom::value);
+          if (!whom || --e.left == 0) {
+            st.heap.pop_back();
+            continue;
+          }
+          e.due += e.every;
+          std::push_heap(st.heap.begin(), st.heap.end(), later);
         }
         if (!st.heap.empty())
           arm(self, st.heap.front().due);

@@ -194,7 +194,8 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   };
   tool_round_asked ask_tool_round(std::string text,
                                   std::vector<agent::tool_call> calls) {
-    cfg.stream_delay_ms = 1000;
+    // 50 chunks 3 s apart: still streaming when an approval expires.
+    cfg.stream_delay_ms = 3000;
     cfg.builtin_words = 50;
     auto s = make_session();
     auto conn = connect().first;

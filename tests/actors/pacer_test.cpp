@@ -31,6 +31,8 @@ caf::behavior stream(caf::event_based_actor* self, caf::actor pace,
 struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   caf::actor pace = sys.spawn(pacer, pacer_slack);
   std::int64_t t0 = pacer_time(sys.clock().now());
+  // The pacer holds no stream alive (an LLM actor's conversation does).
+  std::vector<caf::actor> streams;
 
   ~fixture() {
     self->send_exit(pace, caf::exit_reason::user_shutdown);
@@ -43,7 +45,7 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
 
   wake_log spawn_stream(std::vector<std::int64_t> dues) {
     auto log = std::make_shared<std::vector<std::int64_t>>();
-    sys.spawn(stream, pace, std::move(dues), log);
+    streams.push_back(sys.spawn(stream, pace, std::move(dues), log));
     sched.run();
     return log;
   }
@@ -101,6 +103,50 @@ CAF_TEST(an earlier wake rearms the timer and nobody wakes twice) {
   wait(milliseconds(200));
   CAF_CHECK_EQUAL(early->size(), 1u);
   CAF_CHECK_EQUAL(late->size(), 1u);
+}
+
+CAF_TEST(one request wakes a stream at each of its times) {
+  auto log = std::make_shared<std::vector<std::int64_t>>();
+  streams.push_back(sys.spawn([=](caf::event_based_actor* s) -> caf::behavior {
+    s->send(pace, wake_at{at(milliseconds(20)),
+                          std::chrono::nanoseconds{milliseconds(20)}.count(),
+                          3});
+    return {[=](next_atom) { log->push_back(pacer_time(s->clock().now())); }};
+  }));
+  sched.run();
+  wait(milliseconds(19));
+  CAF_CHECK(log->empty());
+  wait(milliseconds(1));
+  wait(milliseconds(20));
+  wait(milliseconds(20));
+  CAF_REQUIRE_EQUAL(log->size(), 3u);
+  CAF_CHECK_EQUAL(log->at(0), at(milliseconds(20)));
+  CAF_CHECK_EQUAL(log->at(1), at(milliseconds(40)));
+  CAF_CHECK_EQUAL(log->at(2), at(milliseconds(60)));
+  wait(milliseconds(200));
+  CAF_CHECK_EQUAL(log->size(), 3u);
+  CAF_CHECK(deref<caf::stateful_actor<pacer_state>>(pace).state.heap.empty());
+}
+
+CAF_TEST(a stream that ended is dropped at its next wake) {
+  auto log = std::make_shared<std::vector<std::int64_t>>();
+  auto s = sys.spawn([=](caf::event_based_actor* s) -> caf::behavior {
+    s->send(pace, wake_at{at(milliseconds(20)),
+                          std::chrono::nanoseconds{milliseconds(20)}.count(),
+                          1000});
+    return {[=](next_atom) { log->push_back(pacer_time(s->clock().now())); }};
+  });
+  sched.run();
+  wait(milliseconds(20));
+  CAF_CHECK_EQUAL(log->size(), 1u);
+  self->send_exit(s, caf::exit_reason::user_shutdown);
+  sched.run();
+  s = nullptr; // the pacer holds no reference that keeps it
+  wait(milliseconds(20));
+  auto& st = deref<caf::stateful_actor<pacer_state>>(pace).state;
+  CAF_CHECK(st.heap.empty());
+  CAF_CHECK_EQUAL(st.armed, std::numeric_limits<std::int64_t>::max());
+  CAF_CHECK_EQUAL(log->size(), 1u);
 }
 
 CAF_TEST(a wake already due is sent at once) {
