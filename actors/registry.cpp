@@ -31,14 +31,30 @@ void skip_taken(registry_state& st) {
     st.fresh_order.pop_front();
 }
 
+// What a kept record holds: its strings, and a few hundred bytes for the
+// record and its map node.
+std::size_t fresh_cost(const storage::session_record& s) {
+  return s.id.size() + s.visitor_id.size() + s.conversation_data.size()
+         + s.owner_id.size() + s.title.size() + 256;
+}
+
 void keep_fresh(self_ptr self, storage::session_record s) {
   auto& st = self->state;
+  auto cost = fresh_cost(s);
+  if (cost > registry_state::fresh_budget)
+    return;
   skip_taken(st);
-  if (st.fresh.size() >= registry_state::fresh_cap) {
-    st.fresh.erase(st.fresh_order.front());
+  while (!st.fresh.empty()
+         && (st.fresh.size() >= registry_state::fresh_cap
+             || st.fresh_bytes + cost > registry_state::fresh_budget)) {
+    auto oldest = st.fresh.find(st.fresh_order.front());
+    st.fresh_bytes -= fresh_cost(oldest->second);
+    st.fresh.erase(oldest);
     st.fresh_order.pop_front();
+    skip_taken(st);
   }
   st.fresh_order.push_back(s.id);
+  st.fresh_bytes += cost;
   auto id = s.id;
   st.fresh.insert_or_assign(std::move(id), std::move(s));
 }
@@ -50,6 +66,7 @@ caf::actor take_fresh(self_ptr self, const std::string& id) {
   auto i = st.fresh.find(id);
   if (i == st.fresh.end())
     return nullptr;
+  st.fresh_bytes -= fresh_cost(i->second);
   auto s = std::move(i->second);
   st.fresh.erase(i);
   skip_taken(st);

@@ -28,11 +28,14 @@ struct registry_state {
   // order they came in (ids already taken are skipped when they reach the
   // front). Every visitor's first message named a session that was not
   // live, and reading its row back was a storage round trip before the
-  // reply could start. At most `fresh_cap`; the oldest are dropped, and
-  // load from storage as before.
+  // reply could start. At most `fresh_cap` records and `fresh_budget` bytes
+  // (a client may send 64 KB of conversation data with each); the oldest
+  // are dropped, and load from storage as before.
   std::unordered_map<std::string, storage::session_record> fresh;
   std::deque<std::string> fresh_order;
+  std::size_t fresh_bytes = 0;
   static constexpr std::size_t fresh_cap = 4096;
+  static constexpr std::size_t fresh_budget = std::size_t{4} << 20;
   conversation_deps deps; // registry field set at spawn
   static inline const char* name = "parley.registry";
 };

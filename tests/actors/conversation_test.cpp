@@ -528,6 +528,21 @@ CAF_TEST(the registry keeps a bounded number of created sessions) {
   CAF_CHECK_EQUAL(st.fresh_order.size(), registry_state::fresh_cap);
   CAF_CHECK(st.fresh.count(ids.front()) == 0); // the oldest went
   CAF_CHECK(st.fresh.count(ids.back()) == 1);
+  // Large records count by their bytes: 64 KB of conversation data each.
+  for (int i = 0; i < 100; ++i) {
+    storage::session_record s;
+    s.id = make_uuid();
+    s.conversation_data.assign(64 * 1024, 'x');
+    self->send(reg, session_created{std::move(s)});
+  }
+  sched.run();
+  CAF_CHECK_LESS_OR_EQUAL(st.fresh_bytes, registry_state::fresh_budget);
+  CAF_CHECK_LESS(st.fresh.size(), 100u);
+  CAF_CHECK_EQUAL(st.fresh.size(), st.fresh_order.size());
+  std::size_t bytes = 0;
+  for (auto& kvp : st.fresh)
+    bytes += kvp.second.conversation_data.size();
+  CAF_CHECK_LESS_OR_EQUAL(bytes, registry_state::fresh_budget);
 }
 
 CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
