@@ -18,11 +18,11 @@ namespace {
 // When a stream was woken, in nanoseconds on the actor clock.
 using wake_log = std::shared_ptr<std::vector<std::int64_t>>;
 
-// A paced stream: asks the pacer for each of `dues`, logs every wake.
+// A paced stream: sends the pacer each of `asks`, logs every wake.
 caf::behavior stream(caf::event_based_actor* self, caf::actor pace,
-                     std::vector<std::int64_t> dues, wake_log log) {
-  for (auto due : dues)
-    self->send(pace, wake_at{due});
+                     std::vector<wake_at> asks, wake_log log) {
+  for (auto& x : asks)
+    self->send(pace, x);
   return {
       [=](next_atom) { log->push_back(pacer_time(self->clock().now())); },
   };
@@ -43,11 +43,25 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
     return t0 + std::chrono::nanoseconds{d}.count();
   }
 
-  wake_log spawn_stream(std::vector<std::int64_t> dues) {
+  wake_log spawn_asking(std::vector<wake_at> asks) {
     auto log = std::make_shared<std::vector<std::int64_t>>();
-    streams.push_back(sys.spawn(stream, pace, std::move(dues), log));
+    streams.push_back(sys.spawn(stream, pace, std::move(asks), log));
     sched.run();
     return log;
+  }
+
+  // One wake at each of `dues`, each asked for alone.
+  wake_log spawn_stream(const std::vector<std::int64_t>& dues) {
+    std::vector<wake_at> asks;
+    for (auto due : dues)
+      asks.push_back(wake_at{due});
+    return spawn_asking(std::move(asks));
+  }
+
+  // `times` wakes 20 ms apart from 20 ms on, in one request.
+  wake_log spawn_every_20ms(std::uint64_t times) {
+    auto every = std::chrono::nanoseconds{milliseconds(20)}.count();
+    return spawn_asking({wake_at{at(milliseconds(20)), every, times}});
   }
 
   void wait(caf::timespan d) {
@@ -106,14 +120,7 @@ CAF_TEST(an earlier wake rearms the timer and nobody wakes twice) {
 }
 
 CAF_TEST(one request wakes a stream at each of its times) {
-  auto log = std::make_shared<std::vector<std::int64_t>>();
-  streams.push_back(sys.spawn([=](caf::event_based_actor* s) -> caf::behavior {
-    s->send(pace, wake_at{at(milliseconds(20)),
-                          std::chrono::nanoseconds{milliseconds(20)}.count(),
-                          3});
-    return {[=](next_atom) { log->push_back(pacer_time(s->clock().now())); }};
-  }));
-  sched.run();
+  auto log = spawn_every_20ms(3);
   wait(milliseconds(19));
   CAF_CHECK(log->empty());
   wait(milliseconds(1));
@@ -129,19 +136,12 @@ CAF_TEST(one request wakes a stream at each of its times) {
 }
 
 CAF_TEST(a stream that ended is dropped at its next wake) {
-  auto log = std::make_shared<std::vector<std::int64_t>>();
-  auto s = sys.spawn([=](caf::event_based_actor* s) -> caf::behavior {
-    s->send(pace, wake_at{at(milliseconds(20)),
-                          std::chrono::nanoseconds{milliseconds(20)}.count(),
-                          1000});
-    return {[=](next_atom) { log->push_back(pacer_time(s->clock().now())); }};
-  });
-  sched.run();
+  auto log = spawn_every_20ms(1000);
   wait(milliseconds(20));
   CAF_CHECK_EQUAL(log->size(), 1u);
-  self->send_exit(s, caf::exit_reason::user_shutdown);
+  self->send_exit(streams.back(), caf::exit_reason::user_shutdown);
   sched.run();
-  s = nullptr; // the pacer holds no reference that keeps it
+  streams.clear(); // the pacer holds no reference that keeps it
   wait(milliseconds(20));
   auto& st = deref<caf::stateful_actor<pacer_state>>(pace).state;
   CAF_CHECK(st.heap.empty());
