@@ -3,22 +3,29 @@
 # connections, two replies) against a real parley started here on a free
 # loopback port with a temporary database. It checks that the generator
 # exits 0 (no errors, no timeout) and prints its JSON line; it asserts no
-# timings.
+# timings. Then throughput and paced against parley_floor, the yardstick
+# bench/run.sh plays them against.
 #
-#   bench/smoke.sh PARLEY_BINARY LOADGEN_BINARY
+#   bench/smoke.sh PARLEY_BINARY LOADGEN_BINARY FLOOR_BINARY
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 PARLEY_BINARY LOADGEN_BINARY" >&2
+if [ $# -ne 3 ]; then
+  echo "usage: $0 PARLEY_BINARY LOADGEN_BINARY FLOOR_BINARY" >&2
   exit 2
 fi
 parley=$1
 loadgen=$2
+floor=$3
 words=5
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench-smoke.XXXXXX")
 pid=
+floor_pid=
 cleanup() {
+  if [ -n "$floor_pid" ]; then
+    kill "$floor_pid" 2>/dev/null || true
+    wait "$floor_pid" 2>/dev/null || true
+  fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
     # The server's shutdown is not under test here: give it 5 s, then kill.
@@ -118,4 +125,16 @@ if ! kill -0 "$pid" 2>/dev/null; then
   tail -20 "$dir/parley.log" >&2
   failed=1
 fi
+
+floor_port=$(free_port)
+PORT=$floor_port WORDS=$words DELAY_MS=0 "$floor" >"$dir/floor.log" 2>&1 &
+floor_pid=$!
+for _ in $(seq 1 50); do
+  port_in_use "$floor_port" && break
+  sleep 0.1
+done
+common=(--port "$floor_port" --words "$words" --server-pid "$floor_pid"
+        --timeout 30 --verify --target floor)
+run throughput --conns 3 --replies 2
+run paced --conns 3 --replies 2 --pace-ms 0
 exit "$failed"
