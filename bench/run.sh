@@ -3,11 +3,11 @@
 # Release, then for each scenario starts a fresh parley on a loopback port
 # with a temporary SQLite database and the scenario's settings, runs the load
 # generator, stops parley, and does the same against the node-ws peer where
-# the peer can play the scenario, and (throughput, paced) against
+# the peer can play the scenario, and (throughput, footprint, paced) against
 # parley_floor, the least server of the same protocol (bench/floor_server.cpp):
-# what this machine and generator allow at all. Writes BENCHMARKS.md (tables, command,
-# machine, date, JSON lines): the file is this script's output, never edited
-# by hand.
+# what a plain server reaches on this machine with this generator. Writes
+# BENCHMARKS.md (tables, command, machine, date, JSON lines): the file is this
+# script's output, never edited by hand.
 #
 #   bench/run.sh                 full scale; writes ./BENCHMARKS.md
 #   bench/run.sh --quick         tiny scale, a few seconds per scenario; writes
@@ -337,9 +337,9 @@ scenario() {
   fi
 }
 
-# Where parley_floor shows the machine's limit: the two scenarios whose
+# Where parley_floor shows what a plain server reaches: the scenarios whose
 # targets are absolute figures.
-floor_scenarios="throughput paced"
+floor_scenarios="throughput footprint paced"
 
 no_timers="the peer has no idle timers"
 no_sessions="the peer keeps no sessions to share"
@@ -569,7 +569,7 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
   (negative delays); the time to first chunk shows that wait.
 - **parley_floor** (bench/floor_server.cpp): the node-ws peer's protocol in
   C++ on one thread and nothing else (no storage, no actors, one write per
-  frame). Its throughput and paced figures are the yardstick: a target that
+  frame). Its throughput, footprint and paced figures are the yardstick: a target that
   parley_floor misses is beyond what a plain one-thread server reaches on
   this machine with this generator, before any server logic.
 - **timers**: 10,000 sessions with PARLEY_IDLE_WARNING_SECONDS=5 send one
