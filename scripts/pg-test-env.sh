@@ -88,14 +88,17 @@ echo "parley-admin-$RANDOM$RANDOM" >"$pwfile"
 }
 
 # A port the kernel reports free; retried, since another process may take it
-# between the check and the bind.
+# between the check and the bind. Below the ephemeral range (32768+ here):
+# the outage test stops the server and starts it again on the same port, and
+# meanwhile any outgoing connection on the machine could take that port as
+# its own.
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 port=
 for _ in $(seq 1 20); do
-  candidate=$((20000 + RANDOM % 40000))
+  candidate=$((10000 + RANDOM % 22000))
   port_in_use "$candidate" && continue
   opts="-p $candidate -k $dir -c listen_addresses=127.0.0.1"
   if "${as_pg[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -o "$opts" -w \
