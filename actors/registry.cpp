@@ -43,13 +43,17 @@ void keep_fresh(self_ptr self, storage::session_record s) {
   auto cost = fresh_cost(s);
   if (cost > registry_state::fresh_budget)
     return;
+  // The order counts against the cap too: ids taken behind an old record
+  // nobody used stay in it until that record goes.
   skip_taken(st);
-  while (!st.fresh.empty()
-         && (st.fresh.size() >= registry_state::fresh_cap
+  while (!st.fresh_order.empty()
+         && (st.fresh_order.size() >= registry_state::fresh_cap
              || st.fresh_bytes + cost > registry_state::fresh_budget)) {
-    auto oldest = st.fresh.find(st.fresh_order.front());
-    st.fresh_bytes -= fresh_cost(oldest->second);
-    st.fresh.erase(oldest);
+    if (auto oldest = st.fresh.find(st.fresh_order.front());
+        oldest != st.fresh.end()) {
+      st.fresh_bytes -= fresh_cost(oldest->second);
+      st.fresh.erase(oldest);
+    }
     st.fresh_order.pop_front();
     skip_taken(st);
   }

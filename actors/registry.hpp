@@ -25,8 +25,8 @@ struct registry_state {
   std::unordered_map<std::string, std::vector<std::function<void(caf::actor)>>>
     loading;
   // Sessions this node created that no command has named yet, with the
-  // order they came in (ids already taken are skipped when they reach the
-  // front). Every visitor's first message named a session that was not
+  // order they came in (ids already taken leave it when they reach the
+  // front, or with the oldest when it is full). Every visitor's first message named a session that was not
   // live, and reading its row back was a storage round trip before the
   // reply could start. At most `fresh_cap` records and `fresh_budget` bytes
   // (a client may send 64 KB of conversation data with each); the oldest

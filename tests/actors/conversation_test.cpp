@@ -545,6 +545,48 @@ CAF_TEST(the registry keeps a bounded number of created sessions) {
   CAF_CHECK_LESS_OR_EQUAL(bytes, registry_state::fresh_budget);
 }
 
+CAF_TEST(ids taken behind a created session nobody used do not pile up) {
+  auto created = [&] {
+    storage::session_record s;
+    s.id = make_uuid();
+    s.visitor_id = make_uuid();
+    s.status = "active";
+    s.created_at = now();
+    s.expires_at = s.created_at + 86400 * 1000;
+    s.last_activity_at = s.created_at;
+    self->send(reg, session_created{s});
+    return s;
+  };
+  created(); // never named
+  for (std::size_t i = 0; i < registry_state::fresh_cap + 10; ++i) {
+    auto s = created();
+    self->send(reg, open_session{0, s.id, s.visitor_id}); // takes it
+  }
+  sched.run();
+  auto& st = deref<caf::stateful_actor<registry_state>>(reg).state;
+  CAF_CHECK_EQUAL(st.live.size(), registry_state::fresh_cap + 10);
+  CAF_CHECK(st.fresh.empty()); // the unused one made room at last
+  CAF_CHECK(st.fresh_order.empty());
+  CAF_CHECK_EQUAL(st.fresh_bytes, 0u);
+}
+
+CAF_TEST(a post that reached the wrong conversation goes through the registry) {
+  auto a = make_session();
+  auto b = make_session();
+  auto [conn, r] = connect();
+  post(conn, a);
+  post(conn, b);
+  CAF_REQUIRE_EQUAL(count(*r, "complete:"), 2u);
+  // What engine::post would send on a hash collision between the two ids:
+  // b's message to a's conversation, not from the registry.
+  self->send(conversation_of(a),
+             post_message{conn, b.id, b.visitor_id, "And in euros?"});
+  sched.run();
+  CAF_CHECK_EQUAL(count(*r, "complete:"), 3u);
+  CAF_CHECK_EQUAL(db->messages(a.id).size(), 2u);
+  CAF_CHECK_EQUAL(db->messages(b.id).size(), 4u);
+}
+
 CAF_TEST(a signed-in conversation nobody watches is let go after five minutes) {
   auto s = make_session(86400, "alice");
   auto [conn, r] = connect();
