@@ -202,16 +202,11 @@ start_parley() {
   wait_up "$port" /healthz "$server_pid"
 }
 
-start_peer() {
-  local port=$1 delay=$2 words=$3
-  PORT=$port WORDS=$words DELAY_MS=$delay "$peer_dir/start.sh" >"$log" 2>&1 &
-  server_pid=$!
-  wait_up "$port" / "$server_pid"
-}
-
-start_floor() {
-  local port=$1 delay=$2 words=$3
-  PORT=$port WORDS=$words DELAY_MS=$delay "$floor_bin" >"$log" 2>&1 &
+# start_plain COMMAND PORT DELAY_MS WORDS: the node-ws peer or parley_floor,
+# which take the same environment.
+start_plain() {
+  local cmd=$1 port=$2 delay=$3 words=$4
+  PORT=$port WORDS=$words DELAY_MS=$delay "$cmd" >"$log" 2>&1 &
   server_pid=$!
   wait_up "$port" / "$server_pid"
 }
@@ -229,8 +224,8 @@ run_one() {
     rc=0
     case $target in
       parley) start_parley "$port" "$delay" "$warning" "$words" || rc=$? ;;
-      floor) start_floor "$port" "$delay" "$words" || rc=$? ;;
-      *) start_peer "$port" "$delay" "$words" || rc=$? ;;
+      floor) start_plain "$floor_bin" "$port" "$delay" "$words" || rc=$? ;;
+      *) start_plain "$peer_dir/start.sh" "$port" "$delay" "$words" || rc=$? ;;
     esac
     if [ "$rc" -eq 0 ] || ! grep -qi "in use" "$log"; then
       break
@@ -569,9 +564,9 @@ gxx_version=$(g++ -dumpfullversion 2>/dev/null || echo "?")
   (negative delays); the time to first chunk shows that wait.
 - **parley_floor** (bench/floor_server.cpp): the node-ws peer's protocol in
   C++ on one thread and nothing else (no storage, no actors, one write per
-  frame). Its throughput, footprint and paced figures are the yardstick: a target that
-  parley_floor misses is beyond what a plain one-thread server reaches on
-  this machine with this generator, before any server logic.
+  frame). Its throughput, footprint and paced figures are the yardstick: a
+  target that parley_floor misses is beyond what a plain one-thread server
+  reaches on this machine with this generator, before any server logic.
 - **timers**: 10,000 sessions with PARLEY_IDLE_WARNING_SECONDS=5 send one
   message each at once. Their replies have 5 words (PARLEY_BUILTIN_WORDS=5),
   so that the warnings measure the timers rather than the backlog of a
