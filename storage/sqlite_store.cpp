@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "storage/migrations.hpp"
+#include "storage/sqlite_checkpointer.hpp"
 #include "storage/source_links.hpp"
 #include "storage/sqlite_statement.hpp"
 
@@ -42,7 +43,8 @@ void sqlite_store::closer::operator()(sqlite3* db) const noexcept {
   sqlite3_close_v2(db);
 }
 
-sqlite_store::sqlite_store(const std::string& path) {
+sqlite_store::sqlite_store(const std::string& path, sqlite_wal_policy wal)
+  : wal_(wal) {
   configure_sqlite_once();
   sqlite3* raw = nullptr;
   auto rc = sqlite3_open_v2(
@@ -62,9 +64,35 @@ sqlite_store::sqlite_store(const std::string& path) {
   enable_wal();
   exec("PRAGMA synchronous = NORMAL", "setting synchronous=NORMAL");
   exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
+  // An in-memory database has no file, no log and no second connection.
+  const char* file = sqlite3_db_filename(raw, "main");
+  if (file == nullptr || *file == '\0')
+    return;
+  checkpointer_ = std::make_unique<sqlite_checkpointer>(file);
+  // Replaces sqlite's automatic checkpoint, which is a WAL hook too.
+  sqlite3_wal_hook(raw, wal_hook, this);
 }
 
 sqlite_store::~sqlite_store() = default;
+
+std::uint64_t sqlite_store::background_checkpoints() const {
+  return checkpointer_ ? checkpointer_->runs() : 0;
+}
+
+int sqlite_store::wal_hook(void* self, sqlite3* db, const char*, int frames) {
+  auto& st = *static_cast<sqlite_store*>(self);
+  if (frames < st.woken_at_frames_)
+    st.woken_at_frames_ = 0; // the log started again
+  if (frames >= st.wal_.writer_limit) {
+    // Fails at once, without harm, while the thread checkpoints.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                              nullptr);
+  } else if (frames - st.woken_at_frames_ >= st.wal_.checkpoint_every) {
+    st.woken_at_frames_ = frames;
+    st.checkpointer_->wake();
+  }
+  return SQLITE_OK;
+}
 
 void sqlite_store::enable_wal() {
   // Turning a new file to WAL upgrades a read lock to a write lock. When two

@@ -2,6 +2,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <stdexcept>
@@ -196,6 +197,44 @@ CAF_TEST(a file store runs in wal mode) {
   db.migrate();
   db.insert_session(make_session("s1"));
   CAF_CHECK(fs::exists(file() + "-wal"));
+}
+
+// Messages of one page each (3,000 bytes, pages of 4 KiB): each commits at
+// least one frame to the log.
+void insert_pages(sqlite_store& db, int n) {
+  std::string text(3000, 'x');
+  for (int i = 0; i < n; ++i)
+    db.insert_message(make_message("m" + std::to_string(i), "s1", i, text));
+}
+
+CAF_TEST(a thread of its own copies the log into the database file) {
+  sqlite_store db{file()};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  auto before = fs::file_size(file());
+  insert_pages(db, 1500);
+  // The thread runs beside the writer; give it up to 20 s.
+  for (int i = 0; i < 2000 && db.background_checkpoints() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  CAF_REQUIRE_GREATER(db.background_checkpoints(), 0u);
+  // In WAL mode the main file grows only by checkpoints, and the writer
+  // itself did none (its limit is far).
+  CAF_CHECK_GREATER(fs::file_size(file()), before + 1000000);
+}
+
+CAF_TEST(the writer checkpoints a log that reaches its limit) {
+  // The thread is never woken, as if it could not keep up.
+  sqlite_store db{file(), {1 << 30, 200}};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  auto before = fs::file_size(file());
+  insert_pages(db, 800);
+  CAF_CHECK_EQUAL(db.background_checkpoints(), 0u);
+  CAF_CHECK_GREATER(fs::file_size(file()), before + 500 * 3000);
+  // The log started again after each checkpoint instead of holding all 800
+  // pages (a frame is a page and a 24-byte header).
+  CAF_CHECK_LESS(fs::file_size(file() + "-wal"), 400u * (4096 + 24));
+  CAF_CHECK_EQUAL(db.messages("s1").size(), 800u);
 }
 
 // -- sessions -----------------------------------------------------------------
