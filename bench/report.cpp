@@ -69,8 +69,19 @@ const figure figures_table[] = {
     {"churn", "loop_p99_ms", "create-connect-reply-close p99, ms"},
 };
 
-const char* scenario_order[] = {"throughput", "footprint", "capacity", "paced",
-                                "timers",     "fanout",    "churn"};
+// The scenarios in table order, each with the rows of figures it reports: a
+// variant (another load on the same scenario) reports its scenario's rows.
+struct scenario_rows {
+  const char* name;
+  const char* rows;
+};
+
+const scenario_rows scenario_order[] = {
+    {"throughput", "throughput"}, {"footprint", "footprint"},
+    {"capacity", "capacity"},     {"paced", "paced"},
+    {"paced_steady", "paced"},    {"timers", "timers"},
+    {"fanout", "fanout"},         {"churn", "churn"},
+};
 
 using results = std::map<std::string, std::map<std::string, json>>;
 
@@ -176,11 +187,11 @@ void comparison(std::ostream& out, const results& now,
   if (before)
     out << "---:|";
   out << "\n";
-  for (const char* scenario : scenario_order) {
+  for (const auto& [scenario, rows] : scenario_order) {
     if (now.find(scenario) == now.end())
       continue;
     for (const auto& f : figures_table) {
-      if (std::string(f.scenario) != scenario)
+      if (std::string(f.scenario) != rows)
         continue;
       auto p = value(now, scenario, "parley", f.key);
       auto n = value(now, scenario, "node-ws", f.key);
@@ -213,18 +224,22 @@ void comparison(std::ostream& out, const results& now,
 void yardstick(std::ostream& out, const results& now) {
   out << "| scenario | figure | parley | parley_floor | parley / floor |\n"
          "|---|---|---:|---:|---:|\n";
-  for (const auto& f : figures_table) {
-    auto s = now.find(f.scenario);
+  for (const auto& [scenario, rows] : scenario_order) {
+    auto s = now.find(scenario);
     if (s == now.end() || s->second.find("floor") == s->second.end())
       continue;
-    auto p = value(now, f.scenario, "parley", f.key);
-    auto fl = value(now, f.scenario, "floor", f.key);
-    std::string ratio;
-    if (p && fl && *fl != 0)
-      ratio = number(*p / *fl) + "×";
-    out << "| " << f.scenario << " | " << f.label << " | "
-        << cell(now, f.scenario, "parley", f.key) << " | "
-        << cell(now, f.scenario, "floor", f.key) << " | " << ratio << " |\n";
+    for (const auto& f : figures_table) {
+      if (std::string(f.scenario) != rows)
+        continue;
+      auto p = value(now, scenario, "parley", f.key);
+      auto fl = value(now, scenario, "floor", f.key);
+      std::string ratio;
+      if (p && fl && *fl != 0)
+        ratio = number(*p / *fl) + "×";
+      out << "| " << scenario << " | " << f.label << " | "
+          << cell(now, scenario, "parley", f.key) << " | "
+          << cell(now, scenario, "floor", f.key) << " | " << ratio << " |\n";
+    }
   }
 }
 
@@ -264,16 +279,22 @@ void targets(std::ostream& out, const results& r) {
   row("≤ 6 KB server RSS per idle session", kb, " KB",
       cmp(kb, [](double v) { return v <= 6; }),
       value(r, "footprint", "floor", "kb_per_session"));
-  auto d99 = value(r, "paced", "parley", "delay_p99_ms");
-  row("paced: p99 added delay ≤ 1 ms", d99, " ms",
-      cmp(d99, [](double v) { return v <= 1; }),
-      value(r, "paced", "floor", "delay_p99_ms"));
-  // The first chunk of a reply is due at once (chunk i at i × pace), so
-  // "≤ 2 ms above the pacing" is a time to first chunk of ≤ 2 ms.
-  auto t99 = value(r, "paced", "parley", "ttfc_p99_ms");
-  row("paced: time to first chunk p99 ≤ 2 ms above the pacing", t99, " ms",
-      cmp(t99, [](double v) { return v <= 2; }),
-      value(r, "paced", "floor", "ttfc_p99_ms"));
+  // "1,000 concurrent replies" read two ways: all started within one pacing
+  // interval (paced), or started over a reply's length so that 1,000 run at
+  // every moment (paced_steady).
+  for (const char* paced : {"paced", "paced_steady"}) {
+    auto d99 = value(r, paced, "parley", "delay_p99_ms");
+    row(std::string(paced) + ": p99 added delay ≤ 1 ms", d99, " ms",
+        cmp(d99, [](double v) { return v <= 1; }),
+        value(r, paced, "floor", "delay_p99_ms"));
+    // The first chunk of a reply is due at once (chunk i at i × pace), so
+    // "≤ 2 ms above the pacing" is a time to first chunk of ≤ 2 ms.
+    auto t99 = value(r, paced, "parley", "ttfc_p99_ms");
+    row(std::string(paced)
+          + ": time to first chunk p99 ≤ 2 ms above the pacing",
+        t99, " ms", cmp(t99, [](double v) { return v <= 2; }),
+        value(r, paced, "floor", "ttfc_p99_ms"));
+  }
   auto late = value(r, "timers", "parley", "lateness_p99_ms");
   auto got = value(r, "timers", "parley", "received");
   auto want = value(r, "timers", "parley", "expected");
