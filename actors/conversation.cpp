@@ -283,31 +283,38 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                               st.session.last_activity_at);
   msg.image = std::move(image);
   save_session_state(self, deps);
-  // The user message is stored before the reply starts.
+  // The user message is stored before the reply starts; the LLM actor gets
+  // ready meanwhile (actors/messages.hpp, reply_request).
   self->request(deps.storage, storage_wait, save_message{msg})
     .then(
-      [self, deps, text, msg, stored](bool) mutable {
+      [self, msg, stored, id = st.reply->id](bool) mutable {
         stored(&msg);
         announce(self, std::move(msg));
         auto& st = self->state;
-        if (!st.reply || st.shutting_down)
-          return;
-        st.reply->llm = self->spawn<caf::linked>(
-          llm_actor, caf::actor{self},
-          llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge,
-                   deps.pacer});
-        self->send(st.reply->llm,
-                   reply_request{st.reply->id, st.session.id, text,
-                                 st.session.conversation_data});
+        if (st.reply && st.reply->id == id && st.reply->llm)
+          self->send(st.reply->llm, stored_atom::value);
       },
-      [self, deps, stored](caf::error& err) mutable {
+      [self, deps, stored, id = st.reply->id](caf::error& err) mutable {
         log_error("storing a user message failed: " + caf::to_string(err));
         stored(nullptr);
-        self->state.reply.reset();
-        broadcast(self, error_event(self->state.session.id,
-                                    storage_failed_text, "storage_error"));
+        auto& st = self->state;
+        if (st.reply && st.reply->id == id) {
+          if (st.reply->llm)
+            self->send_exit(st.reply->llm, caf::exit_reason::user_shutdown);
+          st.reply.reset();
+        }
+        broadcast(self, error_event(st.session.id, storage_failed_text,
+                                    "storage_error"));
         schedule_idle(self, deps);
       });
+  if (st.shutting_down)
+    return;
+  st.reply->llm = self->spawn<caf::linked>(
+    llm_actor, caf::actor{self},
+    llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge, deps.pacer});
+  self->send(st.reply->llm, reply_request{st.reply->id, st.session.id,
+                                          std::move(text),
+                                          st.session.conversation_data});
 }
 
 void on_chunk(self_ptr self, reply_chunk& x) {

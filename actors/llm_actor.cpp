@@ -82,14 +82,14 @@ void start_step(self_ptr self, const llm_deps& deps) {
   self->attach_functor([client, id](const caf::error&) { client->cancel(id); });
 }
 
-void start_stream(self_ptr self, const llm_deps& deps, const reply_request& x,
+void start_stream(self_ptr self, const llm_deps& deps,
                   std::vector<agent::chat_message> history) {
   auto& st = self->state;
-  // The conversation stores the visitor's message before asking for a
-  // reply; should the history miss it anyway, it must still be asked.
+  // The conversation stores the visitor's message before the reply
+  // starts; should the history miss it anyway, it must still be asked.
   if (history.empty() || history.back().role != "user"
-      || history.back().content != x.user_text)
-    history.push_back({"user", x.user_text});
+      || history.back().content != st.user_text)
+    history.push_back({"user", st.user_text});
   auto& opts = deps.client->options();
   // The profile as updated from this very message, so a visitor who just
   // gave their name is not asked for it.
@@ -102,36 +102,42 @@ void start_stream(self_ptr self, const llm_deps& deps, const reply_request& x,
   start_step(self, deps);
 }
 
-void builtin_reply(self_ptr self, const llm_deps& deps,
-                   const reply_request& x) {
+// What a reply needs before the user's message is stored: the builtin
+// agent's whole answer; a real provider's profile update and passages.
+void prepare(self_ptr self, const llm_deps& deps, const reply_request& x) {
   auto& st = self->state;
-  st.out = agent::builtin_agent{deps.cfg->builtin_words, deps.knowledge.get()}
-             .answer({x.user_text, x.conversation_data});
+  st.reply_id = x.reply_id;
+  st.session_id = x.session_id;
+  st.user_text = x.user_text;
+  if (!deps.client) {
+    st.out
+      = agent::builtin_agent{deps.cfg->builtin_words, deps.knowledge.get()}
+          .answer({x.user_text, x.conversation_data});
+  } else {
+    st.out = agent::visitor_extras({x.user_text, x.conversation_data});
+    // The passages for the prompt are the sources the reply cites.
+    if (deps.knowledge)
+      for (auto* p : deps.knowledge->search(x.user_text, agent::max_sources))
+        st.out.sources.push_back(*p);
+  }
   st.sources = sources_of(st.out.sources);
-  st.started = self->clock().now();
-  self->send(self, next_atom::value);
 }
 
-void upstream_reply(self_ptr self, const llm_deps& deps,
-                    const reply_request& x) {
-  auto& st = self->state;
-  st.out = agent::visitor_extras({x.user_text, x.conversation_data});
-  // The passages for the prompt are the sources the reply cites.
-  if (deps.knowledge)
-    for (auto* p : deps.knowledge->search(x.user_text, agent::max_sources))
-      st.out.sources.push_back(*p);
-  st.sources = sources_of(st.out.sources);
+// A real provider's reply, once the user's message is stored: the model
+// sees the stored history.
+void upstream_reply(self_ptr self, const llm_deps& deps) {
   if (!deps.storage)
-    return start_stream(self, deps, x, {});
-  self->request(deps.storage, storage_wait, load_messages{x.session_id})
+    return start_stream(self, deps, {});
+  self
+    ->request(deps.storage, storage_wait, load_messages{self->state.session_id})
     .then(
       [=](message_list& xs) {
-        start_stream(self, deps, x, dialogue_of(xs.messages));
+        start_stream(self, deps, dialogue_of(xs.messages));
       },
       [=](caf::error& err) {
-        log_warn("llm reply ", x.reply_id, ": no history (",
+        log_warn("llm reply ", self->state.reply_id, ": no history (",
                  caf::to_string(err), ")");
-        start_stream(self, deps, x, {});
+        start_stream(self, deps, {});
       });
 }
 
@@ -207,40 +213,43 @@ std::string without_credentials(const std::string& url) {
   return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
 }
 
+// The builtin reply's next chunk, or its end.
+void next_chunk(self_ptr self, caf::actor conversation, const llm_deps& deps,
+                caf::timespan delay) {
+  auto& st = self->state;
+  auto& chunks = st.out.chunks;
+  if (st.next >= chunks.size())
+    return finish(self, conversation);
+  self->send(conversation, reply_chunk{std::move(chunks[st.next++])});
+  auto left = chunks.size() - st.next;
+  // Even unpaced, each chunk is its own event, interleaved with other
+  // conversations as tokens from a real upstream would be: the engine lets
+  // an actor handle one message per turn (scheduler max-throughput), so the
+  // next chunk waits behind the others.
+  if (left == 0 || delay.count() == 0)
+    self->send(self, next_atom::value);
+  else if (st.next == 1)
+    // Chunk k is due k pauses after the start, so a late chunk does not
+    // push every later one back; one request wakes them all.
+    self->send(deps.pacer, wake_at{pacer_time(st.started + delay),
+                                   std::chrono::nanoseconds{delay}.count(),
+                                   left});
+}
+
 } // namespace
 
 caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
-  auto delay = std::chrono::milliseconds(deps.cfg->stream_delay_ms);
+  caf::timespan delay = std::chrono::milliseconds(deps.cfg->stream_delay_ms);
   return {
-    [=](const reply_request& x) {
-      self->state.reply_id = x.reply_id;
+    [=](const reply_request& x) { prepare(self, deps, x); },
+    [=](stored_atom) {
       if (deps.client)
-        upstream_reply(self, deps, x);
-      else
-        builtin_reply(self, deps, x);
+        return upstream_reply(self, deps);
+      // The first chunk goes in this turn.
+      self->state.started = self->clock().now();
+      next_chunk(self, conversation, deps, delay);
     },
-    [=](next_atom) {
-      auto& chunks = self->state.out.chunks;
-      auto& st = self->state;
-      if (st.next < chunks.size()) {
-        self->send(conversation, reply_chunk{std::move(chunks[st.next++])});
-        auto left = chunks.size() - st.next;
-        // Even unpaced, each chunk is its own event, interleaved with other
-        // conversations as tokens from a real upstream would be: the engine
-        // lets an actor handle one message per turn (scheduler
-        // max-throughput), so the next chunk waits behind the others.
-        if (left == 0 || delay.count() == 0)
-          self->send(self, next_atom::value);
-        else if (st.next == 1)
-          // Chunk k is due k pauses after the start, so a late chunk does
-          // not push every later one back; one request wakes them all.
-          self->send(deps.pacer,
-                     wake_at{pacer_time(st.started + delay),
-                             std::chrono::nanoseconds{delay}.count(), left});
-        return;
-      }
-      finish(self, conversation);
-    },
+    [=](next_atom) { next_chunk(self, conversation, deps, delay); },
     // From the curl loop (real providers): chunks are forwarded; a finished
     // model call either ends the reply or starts a tool round.
     [=](reply_chunk& x) {

@@ -33,6 +33,8 @@ struct llm_deps {
 
 struct llm_state {
   std::string reply_id;
+  std::string session_id;
+  std::string user_text;
   agent::turn_output out;
   std::size_t next = 0; // the next chunk to send (builtin)
   // When the builtin reply started: chunk k is due k pauses after it, so a
@@ -47,13 +49,15 @@ struct llm_state {
   static inline const char* name = "parley.llm";
 };
 
-// Streams one reply: on a reply_request it sends the conversation
+// Streams one reply: on a reply_request it prepares the reply; once told
+// that the user's message is stored (stored_atom) it sends the conversation
 // reply_chunk messages, then reply_done (with the sources it cites), or
 // reply_failed when a real provider fails, and quits. The conversation
 // stops it early with an exit message, which also aborts the upstream
 // request.
 //
-//   conversation --reply_request--> llm actor --start/cancel--> llm_client
+//   conversation --reply_request,--> llm actor --start/cancel--> llm_client
+//                  stored_atom
 //        ^  ^                        |  |  ^                  (curl loop
 //        |  +--reply_chunk/done/-----+  |  +---anon_send------  thread)
 //        |     failed                   |   reply_chunk, llm_step_done,

@@ -103,6 +103,11 @@ struct unwatched {
 // -- conversation <-> LLM actor
 // -------------------------------------------------
 
+// conversation -> LLM actor, sent beside the request that stores the user's
+// message: the actor prepares the reply meanwhile (the builtin answer, the
+// knowledge passages) and starts it on `stored_atom`, once the message is
+// stored. A reply needs the stored message (history, crash safety), but not
+// a turn of its own after the store to get ready.
 struct reply_request {
   std::string reply_id;
   std::string session_id;
@@ -405,4 +410,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(parley, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(parley, (parley::wake_at))
   CAF_ADD_TYPE_ID(parley, (parley::pacer_tick))
   CAF_ADD_TYPE_ID(parley, (parley::session_created))
+  CAF_ADD_ATOM(parley, parley, stored_atom, "stored")
 CAF_END_TYPE_ID_BLOCK(parley)

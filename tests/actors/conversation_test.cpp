@@ -50,31 +50,41 @@ bool starts_with(const std::string& x, const std::string& prefix) {
 }
 
 using open_atom = caf::atom_constant<caf::atom("open")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
 
-// Storage in front of the real one that holds an assistant message's write
-// and a session's removal until it gets `open`, then lets them through in
-// the order they came: a test decides which acknowledgement lands first.
-caf::behavior storage_gate(caf::stateful_actor<std::vector<std::function<void()>>>* self,
-                           caf::actor real) {
+// Storage in front of the real one that holds the writes of messages by
+// `held_role` and a session's removal until it gets `open`, then lets them
+// through in the order they came (a test decides which acknowledgement
+// lands first), or `fail`, then refuses them.
+caf::behavior
+storage_gate(caf::stateful_actor<std::vector<std::function<void(bool)>>>* self,
+             caf::actor real, std::string held_role) {
   auto hold = [self, real](auto x) {
     auto rp = self->make_response_promise<bool>();
-    self->state.push_back([rp, real, x]() mutable { rp.delegate(real, x); });
+    self->state.push_back([rp, real, x](bool pass) mutable {
+      if (pass)
+        rp.delegate(real, x);
+      else
+        rp.deliver(caf::make_error(caf::sec::runtime_error, "disk full"));
+    });
     return rp;
+  };
+  auto release = [self](bool pass) {
+    for (auto& held : self->state)
+      held(pass);
+    self->state.clear();
   };
   return {
     [=](save_message& x) {
-      if (x.message.role == "assistant")
+      if (x.message.role == held_role)
         return hold(std::move(x));
       auto rp = self->make_response_promise<bool>();
       rp.delegate(real, std::move(x));
       return rp;
     },
     [=](drop_session& x) { return hold(std::move(x)); },
-    [=](open_atom) {
-      for (auto& let_through : self->state)
-        let_through();
-      self->state.clear();
-    },
+    [=](open_atom) { release(true); },
+    [=](fail_atom) { release(false); },
     [=](save_session& x) { return self->delegate(real, std::move(x)); },
     [=](load_session& x) { return self->delegate(real, std::move(x)); },
     [=](load_messages& x) { return self->delegate(real, std::move(x)); },
@@ -100,6 +110,9 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   caf::actor storage;
   caf::actor reg;
   caf::actor pace;
+  // A second registry on gated storage (hold_user_message).
+  caf::actor gate;
+  caf::actor gated;
 
   fixture() {
     cfg.stream_delay_ms = 0;
@@ -115,6 +128,10 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
   }
 
   ~fixture() {
+    if (gated) {
+      self->send_exit(gated, caf::exit_reason::user_shutdown);
+      self->send_exit(gate, caf::exit_reason::user_shutdown);
+    }
     self->send_exit(reg, caf::exit_reason::user_shutdown);
     self->send_exit(storage, caf::exit_reason::user_shutdown);
     self->send_exit(pace, caf::exit_reason::user_shutdown);
@@ -207,6 +224,37 @@ struct fixture : test_coordinator_fixture<parley::testing::test_config> {
       conv, tool_round{reply_id, std::move(text), std::move(calls)});
     sched.run();
     return {s, conv, results};
+  }
+
+  // A visitor's message whose store a gate holds; the LLM actor of its
+  // reply is already there.
+  struct held_message {
+    storage::session_record session;
+    std::shared_ptr<recorder> frames;
+    caf::actor gate;
+    caf::actor llm;
+  };
+  held_message hold_user_message() {
+    held_message h;
+    gate = h.gate = sys.spawn(storage_gate, storage, std::string{"user"});
+    gated = sys.spawn(registry, conversation_deps{h.gate, {}, &conns, &cfg,
+                                                  nullptr, nullptr, pace});
+    sched.run();
+    h.session = make_session();
+    auto [conn, r] = connect();
+    h.frames = r;
+    self->send(gated, post_message{conn, h.session.id, h.session.visitor_id,
+                                   "Hello"});
+    sched.run();
+    auto conv = deref<caf::stateful_actor<registry_state>>(gated)
+                  .state.live.at(h.session.id)
+                  .conversation;
+    auto& reply
+      = deref<caf::stateful_actor<conversation_state>>(conv).state.reply;
+    CAF_REQUIRE(reply != nullptr);
+    CAF_REQUIRE(reply->llm != nullptr);
+    h.llm = reply->llm;
+    return h;
   }
 
   // The reply text from chunks, checked against the complete frame.
@@ -375,6 +423,34 @@ CAF_TEST(chunks keep their order under interleaved conversations) {
   }
   CAF_CHECK(starts_with(joined_chunks(*r1), "Thanks, Ann!"));
   CAF_CHECK(joined_chunks(*r2).find("Ann") == std::string::npos);
+}
+
+// The LLM actor gets the reply ready while the user's message is stored,
+// but nothing of the reply goes out before the store is acknowledged.
+CAF_TEST(a reply is prepared while its message is stored and waits for it) {
+  auto held = hold_user_message();
+  CAF_CHECK_EQUAL(count(*held.frames, "chunk:"), 0u);
+  CAF_CHECK(db->messages(held.session.id).empty());
+  self->send(held.gate, open_atom::value);
+  sched.run();
+  CAF_CHECK(count(*held.frames, "chunk:") > 3);
+  CAF_CHECK_EQUAL(count(*held.frames, "complete:"), 1u);
+  CAF_CHECK_EQUAL(db->messages(held.session.id).size(), 2u);
+}
+
+// The LLM actor started beside the store goes with the failed store.
+CAF_TEST(a reply whose message cannot be stored never starts) {
+  auto held = hold_user_message();
+  self->monitor(held.llm);
+  self->send(held.gate, fail_atom::value);
+  sched.run();
+  CAF_CHECK_EQUAL(count(*held.frames, "chunk:"), 0u);
+  CAF_CHECK(starts_with(held.frames->frames.back(), "error:"));
+  bool gone = false;
+  self->receive(
+    [&](const caf::down_msg& x) { gone = x.source == held.llm.address(); },
+    caf::after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(gone);
 }
 
 CAF_TEST(a message while a reply streams is refused) {
@@ -762,7 +838,7 @@ CAF_TEST(a signed-in message is answered once stored and announced in order) {
 // The owner deletes the conversation after the reply ended but before its
 // store was acknowledged: the acknowledgement finds no reply any more.
 CAF_TEST(a conversation deleted while its reply is being stored) {
-  auto gate = sys.spawn(storage_gate, storage);
+  auto gate = sys.spawn(storage_gate, storage, std::string{"assistant"});
   auto gated = sys.spawn(registry, conversation_deps{gate, {}, &conns, &cfg,
                                                      nullptr, nullptr, pace});
   sched.run();
