@@ -13,13 +13,12 @@ void sqlite_checkpointer::closer::operator()(sqlite3* db) const noexcept {
 sqlite_checkpointer::sqlite_checkpointer(const std::string& path) {
   sqlite3* raw = nullptr;
   // Used by its own thread only, hence no mutex.
-  auto rc = sqlite3_open_v2(path.c_str(), &raw,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr);
+  auto rc = sqlite3_open_v2(
+      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK)
-    throw_sqlite_error(raw, "opening the checkpoint connection to \"" + path
-                              + "\"");
+    throw_sqlite_error(raw,
+                       "opening the checkpoint connection to \"" + path + "\"");
   // A checkpoint syncs as its connection's setting says: as the writer's.
   rc = sqlite3_exec(raw, "PRAGMA synchronous = NORMAL", nullptr, nullptr,
                     nullptr);
