@@ -20,8 +20,9 @@ namespace parley::storage {
 // PASSIVE checkpoint on another connection runs beside the writer instead.
 class sqlite_checkpointer {
 public:
-  // Opens a connection of its own to `path`, which must be in WAL mode.
-  explicit sqlite_checkpointer(const std::string& path);
+  // Opens a connection of its own to `path`, which must be in WAL mode,
+  // waiting up to `busy_timeout_ms` for another connection's lock.
+  sqlite_checkpointer(const std::string& path, int busy_timeout_ms);
   // Stops the thread; a checkpoint under way finishes first.
   ~sqlite_checkpointer();
 

@@ -68,7 +68,8 @@ sqlite_store::sqlite_store(const std::string& path, sqlite_wal_policy wal)
   const char* file = sqlite3_db_filename(raw, "main");
   if (file == nullptr || *file == '\0')
     return;
-  checkpointer_ = std::make_unique<sqlite_checkpointer>(file);
+  checkpointer_
+    = std::make_unique<sqlite_checkpointer>(file, busy_timeout_ms);
   // Replaces sqlite's automatic checkpoint, which is a WAL hook too.
   sqlite3_wal_hook(raw, wal_hook, this);
 }
