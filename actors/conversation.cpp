@@ -307,8 +307,8 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                                     "storage_error"));
         schedule_idle(self, deps);
       });
-  if (st.shutting_down)
-    return;
+  // Callers start no reply while shutting down; shutdown interrupts this one
+  // (and stops its LLM actor) if the store is still under way.
   st.reply->llm = self->spawn<caf::linked>(
     llm_actor, caf::actor{self},
     llm_deps{deps.cfg, deps.storage, deps.llm, deps.knowledge, deps.pacer});
