@@ -6,30 +6,20 @@
 
 namespace parley::storage {
 
-void sqlite_checkpointer::closer::operator()(sqlite3* db) const noexcept {
-  sqlite3_close_v2(db);
-}
-
 sqlite_checkpointer::sqlite_checkpointer(const std::string& path,
-                                         int busy_timeout_ms) {
-  sqlite3* raw = nullptr;
-  // Used by its own thread only, hence no mutex.
-  auto rc = sqlite3_open_v2(
-      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  db_.reset(raw);
-  if (rc != SQLITE_OK)
-    throw_sqlite_error(raw,
-                       "opening the checkpoint connection to \"" + path + "\"");
-  // Another process may hold the database while it migrates: wait as the
-  // writer does.
-  sqlite3_busy_timeout(raw, busy_timeout_ms);
+                                         int busy_timeout_ms)
+    // Another process may hold the database while it migrates: the pragma
+    // below waits as the writer does.
+    : db_(
+        open_sqlite(path, false, busy_timeout_ms,
+                    "opening the checkpoint connection to \"" + path + "\"")) {
   // A checkpoint syncs as its connection's setting says: as the writer's.
   // The pragma also reads the database, so the connection knows it is in
   // WAL mode; a checkpoint on a connection that does not is a no-op.
-  rc = sqlite3_exec(raw, "PRAGMA synchronous = NORMAL", nullptr, nullptr,
-                    nullptr);
-  if (rc != SQLITE_OK)
-    throw_sqlite_error(raw, "setting synchronous=NORMAL for checkpoints");
+  if (sqlite3_exec(db_.get(), "PRAGMA synchronous = NORMAL", nullptr, nullptr,
+                   nullptr)
+      != SQLITE_OK)
+    throw_sqlite_error(db_.get(), "setting synchronous=NORMAL for checkpoints");
   thread_ = std::thread{[this] { loop(); }};
 }
 

@@ -3,12 +3,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
-struct sqlite3;
+#include "storage/sqlite_connection.hpp"
 
 namespace parley::storage {
 
@@ -38,13 +37,9 @@ public:
   }
 
 private:
-  struct closer {
-    void operator()(sqlite3* db) const noexcept;
-  };
-
   void loop();
 
-  std::unique_ptr<sqlite3, closer> db_;
+  sqlite_connection db_;
   std::mutex mutex_;
   std::condition_variable wakeup_;
   bool due_ = false;

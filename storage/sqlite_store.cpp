@@ -38,25 +38,14 @@ std::int64_t now_ms() {
 
 } // namespace
 
-void sqlite_store::closer::operator()(sqlite3* db) const noexcept {
-  // close_v2 also copes with statements that outlive the connection.
-  sqlite3_close_v2(db);
-}
-
 sqlite_store::sqlite_store(const std::string& path, sqlite_wal_policy wal)
   : wal_(wal) {
   configure_sqlite_once();
-  sqlite3* raw = nullptr;
-  auto rc = sqlite3_open_v2(
-      path.c_str(), &raw,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-      nullptr);
-  db_.reset(raw); // sqlite returns a handle even on failure; close it too
-  if (rc != SQLITE_OK)
-    throw_sqlite_error(raw, "opening database \"" + path + "\"");
-  // Wait for another connection's lock instead of failing at once. Set first
-  // so that the pragmas below wait too.
-  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // Waits for another connection's lock instead of failing at once, the
+  // pragmas below included.
+  db_ = open_sqlite(path, true, busy_timeout_ms,
+                    "opening database \"" + path + "\"");
+  auto* raw = db_.get();
   // WAL: readers never block the writer. In WAL mode synchronous=NORMAL
   // loses nothing when the process crashes (a commit is in the WAL file
   // once it returns); only an OS crash or power cut may drop the last

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/source_links.hpp"
+#include "storage/sqlite_connection.hpp"
 #include "storage/store.hpp"
 
 struct sqlite3;
@@ -57,10 +58,6 @@ protected:
   do_conversations_of(const std::string& owner_id) override;
 
 private:
-  struct closer {
-    void operator()(sqlite3* db) const noexcept;
-  };
-
   void enable_wal();
   // sqlite's WAL hook, after each commit: the log's length in frames.
   static int wal_hook(void* self, sqlite3* db, const char* name, int frames);
@@ -86,7 +83,7 @@ private:
   void run_cached(const char* sql, const char* what);
 
   // Declared first so it is destroyed last, after every statement.
-  std::unique_ptr<sqlite3, closer> db_;
+  sqlite_connection db_;
   std::unordered_map<const char*, std::unique_ptr<sqlite_statement>>
       statements_;
   // Knowledge source ids known to be in the database: a source row never
