@@ -8,6 +8,7 @@ import { execSync } from 'node:child_process';
 import { ParleyServer, startServer } from './lib/server.mjs';
 import { chatPath, createSession, getSession, request } from './lib/api.mjs';
 import { assertReply } from './lib/checks.mjs';
+import { startFakeLlm } from './lib/fake_llm.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,12 +99,23 @@ test('a database outage degrades /healthz, fails writes clearly and heals by its
     t.skip('needs a database server this test can stop (run under scripts/pg-test-env.sh)');
     return;
   }
-  const server = await startServer(t, {});
+  // A provider's reply starts only once its message is stored: a message that cannot
+  // be stored never reaches the model.
+  const fake = await startFakeLlm(t);
+  const server = await startServer(t, {
+    env: {
+      PARLEY_AGENT: 'openai',
+      PARLEY_LLM_BASE_URL: fake.url,
+      PARLEY_LLM_API_KEY: 'sk-test',
+      PARLEY_LLM_MODEL: 'fake-model-1',
+    },
+  });
   const session = await createSession(server, {});
   const client = await server.connect(chatPath(session));
   await client.next('connected');
   const before = await client.chat('Before the outage', session);
   assertReply(before);
+  assert.equal(fake.requests.length, 1);
 
   let restarted = false;
   t.after(() => {
@@ -120,6 +132,7 @@ test('a database outage degrades /healthz, fails writes clearly and heals by its
   const failed = await client.next(() => true, 30_000);
   assert.equal(failed.type, 'error', JSON.stringify(failed));
   assert.equal(failed.metadata?.error_type, 'storage_error', JSON.stringify(failed));
+  assert.equal(fake.requests.length, 1, 'the model was asked about a message that was not stored');
   const created = await request(server, 'POST', '/api/chats/sessions/', { body: {} });
   assert.equal(created.status, 503, created.text);
   assert.match(created.json?.error ?? '', /storage/i, created.text);
