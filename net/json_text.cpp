@@ -140,4 +140,20 @@ void append_json_string(std::string& out, std::string_view s) {
          [&out](const char* p, std::size_t len) { out.append(p, len); });
 }
 
+char* write_json_string(char* out, std::string_view s) {
+  auto plain = plain_prefix(s);
+  if (plain == s.size()) {
+    *out++ = '"';
+    std::memcpy(out, s.data(), s.size());
+    out += s.size();
+    *out++ = '"';
+    return out;
+  }
+  escape(s, plain, [&out](const char* p, std::size_t len) {
+    std::memcpy(out, p, len);
+    out += len;
+  });
+  return out;
+}
+
 } // namespace parley::net

@@ -19,4 +19,14 @@ std::size_t json_string_size(std::string_view s);
 // (a browser fails the whole WebSocket on one bad text frame).
 void append_json_string(std::string& out, std::string_view s);
 
+// The most bytes a JSON string literal of `n` input bytes can take: a
+// control character becomes six (\u001f), and so on.
+constexpr std::size_t json_string_bound(std::size_t n) {
+  return 6 * n + 2;
+}
+
+// Writes `s` as append_json_string does, at `out`, which has room for
+// json_string_bound(s.size()) bytes; returns the end of what it wrote.
+char* write_json_string(char* out, std::string_view s);
+
 } // namespace parley::net

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/client_json.hpp"
+#include "net/frame_writer.hpp"
 #include "net/ids.hpp"
 #include "net/json_text.hpp"
 #include "net/utf8.hpp"
@@ -17,34 +18,23 @@ namespace {
 
 // -- encoding ---------------------------------------------------------------
 
-constexpr std::size_t max_kept_buffer = 64 * 1024;
-
-// A frame is written by hand, no DOM on the hot path (see encode_visitor for
-// its buffer).
-struct write {
-  std::string& out;
-  void raw(std::string_view s) {
-    out.append(s);
-  }
-  void str(std::string_view s) {
-    append_json_string(out, s);
-  }
-};
+// Frames are written by hand (net/frame_writer.hpp), no DOM on the hot
+// path.
 
 // `key` carries its punctuation: `,"session_id":`.
-void opt_str(write& out, std::string_view key, const std::string& value) {
+void opt_str(frame_writer& out, std::string_view key, const std::string& value) {
   if (value.empty())
     return;
   out.raw(key);
   out.str(value);
 }
 
-void boolean(write& out, std::string_view key, bool value) {
+void boolean(frame_writer& out, std::string_view key, bool value) {
   out.raw(key);
   out.raw(value ? "true" : "false");
 }
 
-void number(write& out, std::string_view key, int value) {
+void number(frame_writer& out, std::string_view key, int value) {
   char buf[16];
   auto res = std::to_chars(buf, buf + sizeof(buf), value);
   out.raw(key);
@@ -80,7 +70,7 @@ std::string_view type_name(event_kind kind) {
 
 // The seed's chunk example, field for field: type, chunk, done, complete,
 // message_id (then session_id, which the example leaves out).
-void chunk_frame(write& out, const event& ev) {
+void chunk_frame(frame_writer& out, const event& ev) {
   out.raw(R"({"type":"chunk","chunk":)");
   out.str(ev.text);
   out.raw(R"(,"done":false)");
@@ -90,7 +80,7 @@ void chunk_frame(write& out, const event& ev) {
   out.raw("}");
 }
 
-void metadata(write& out, const event& ev) {
+void metadata(frame_writer& out, const event& ev) {
   switch (ev.kind) {
     case event_kind::connected:
       out.raw(R"(,"metadata":{"status":"connected"})");
@@ -118,7 +108,7 @@ void metadata(write& out, const event& ev) {
 }
 
 // Every other frame follows the seed's common schema, in its order.
-void common_frame(write& out, const event& ev) {
+void common_frame(frame_writer& out, const event& ev) {
   out.raw(R"({"type":")");
   out.raw(type_name(ev.kind));
   out.raw("\"");
@@ -156,7 +146,7 @@ void common_frame(write& out, const event& ev) {
   out.raw("}");
 }
 
-void layout(write& out, const event& ev) {
+void layout(frame_writer& out, const event& ev) {
   if (ev.kind == event_kind::chunk)
     chunk_frame(out, ev);
   else
@@ -200,17 +190,9 @@ const std::string* string_field(const nlohmann::json& doc, const char* key) {
 frame_ptr encode_visitor(const event& ev) {
   if (ev.kind == event_kind::message)
     return nullptr; // the visitor chat has whole replies in `complete`
-  // Written once into this thread's buffer, then copied into a string of
-  // its exact size: one allocation per frame and no slack, without a
-  // measuring pass that would escape every string twice.
-  thread_local std::string buffer;
-  buffer.clear();
-  write w{buffer};
+  frame_writer w;
   layout(w, ev);
-  auto frame = std::make_shared<const std::string>(buffer);
-  if (buffer.capacity() > max_kept_buffer)
-    std::string().swap(buffer); // a long `complete` does not stay behind
-  return frame;
+  return w.finish();
 }
 
 frame_ptr visitor_pong() {

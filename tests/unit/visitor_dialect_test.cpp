@@ -244,17 +244,41 @@ CAF_TEST(nasty strings round trip) {
 
 CAF_TEST(escaped size is exact) {
   for (std::string s : {std::string{}, std::string{"plain"}, nasty(),
-                        std::string{"\xFF\xC0\x80\xED\xA0\x80 x"}}) {
+                        std::string{"\xFF\xC0\x80\xED\xA0\x80 x"},
+                        std::string(9, '\x01')}) {
     std::string out;
     parley::net::append_json_string(out, s);
     CAF_CHECK_EQUAL(out.size(), parley::net::json_string_size(s));
+    // Written in place, the same bytes, within the bound (which a string of
+    // control characters reaches).
+    std::string room(parley::net::json_string_bound(s.size()), '?');
+    auto* end = parley::net::write_json_string(room.data(), s);
+    CAF_CHECK_EQUAL(std::string(room.data(), end), out);
   }
+  CAF_CHECK_EQUAL(parley::net::json_string_size(std::string(9, '\x01')),
+                  parley::net::json_string_bound(9));
   auto ev = make(event_kind::complete);
   ev.text = nasty();
   ev.suggestions = {nasty(), "b"};
   ev.conversation_data = R"({"x":1})";
   auto frame = encode_visitor(ev);
   CAF_CHECK_EQUAL(frame->size(), frame->capacity());
+}
+
+// Frames are written into a per-thread buffer that grows, and is given up
+// after a long frame: the frames around a long one are whole too.
+CAF_TEST(a long frame between short ones) {
+  auto ev = make(event_kind::chunk);
+  ev.text = "short";
+  auto before = parse(encode_visitor(ev));
+  ev.text = std::string(200 * 1024, 'x') + "\"\n" + nasty();
+  auto long_one = parse(encode_visitor(ev));
+  CAF_CHECK_EQUAL(long_one["chunk"].get<std::string>(), ev.text);
+  ev.text = "after";
+  auto after = parse(encode_visitor(ev));
+  CAF_CHECK_EQUAL(before["chunk"], "short");
+  CAF_CHECK_EQUAL(after["chunk"], "after");
+  CAF_CHECK_EQUAL(after["message_id"], long_one["message_id"]);
 }
 
 // The plain-prefix scan reads 8 bytes a step: a byte that needs escaping is
