@@ -40,6 +40,7 @@ inline void forget_caf_logger() {
 #include <caf/resumable.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
+#include "actors/quiet_clock.hpp"
 #include "actors/quiet_scheduler.hpp"
 
 namespace parley {
@@ -93,6 +94,26 @@ struct quiet_stealing : caf::policy::work_stealing {
   int streak_ = 0;
 };
 
+// CAF's coordinator with the quiet policy, whose actors see the quiet clock
+// (actors/quiet_clock.hpp); CAF's own clock thread still does the work.
+class quiet_coordinator final
+  : public caf::scheduler::coordinator<quiet_stealing> {
+public:
+  using super = caf::scheduler::coordinator<quiet_stealing>;
+
+  explicit quiet_coordinator(caf::actor_system& sys)
+    : super(sys), clock_(super::clock()) {
+    // nop
+  }
+
+  caf::detail::thread_safe_actor_clock& clock() noexcept override {
+    return clock_;
+  }
+
+private:
+  quiet_clock clock_;
+};
+
 } // namespace
 
 void mark_hub(const caf::actor& x) {
@@ -116,7 +137,7 @@ void use_quiet_scheduler(caf::actor_system_config& cfg) {
   // A module with the scheduler's id replaces the one CAF would create.
   cfg.module_factories.emplace_back(
     [](caf::actor_system& sys) -> caf::actor_system::module* {
-      return new caf::scheduler::coordinator<quiet_stealing>(sys);
+      return new quiet_coordinator(sys);
     });
 }
 
