@@ -1,6 +1,7 @@
 #include "net/frame_writer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 
 #include "net/json_text.hpp"
@@ -33,6 +34,13 @@ void frame_writer::str(std::string_view s) {
   auto* at = room(bound);
   auto* end = write_json_string(at, s);
   size_ -= bound - static_cast<std::size_t>(end - at);
+}
+
+void frame_writer::number(std::int64_t n) {
+  constexpr std::size_t max_digits = 20; // a sign and 19 digits
+  auto* at = room(max_digits);
+  auto* end = std::to_chars(at, at + max_digits, n).ptr;
+  size_ -= max_digits - static_cast<std::size_t>(end - at);
 }
 
 frame_ptr frame_writer::finish() {

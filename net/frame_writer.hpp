@@ -8,6 +8,7 @@
 // pieces. One writer per thread at a time.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ public:
 
   // `s` as a JSON string literal (net/json_text.hpp).
   void str(std::string_view s);
+
+  // `n` in decimal.
+  void number(std::int64_t n);
 
   // What was written, as a frame; the writer is empty after it.
   frame_ptr finish();

@@ -47,10 +47,9 @@ std::size_t plain_prefix(std::string_view s) {
   return i;
 }
 
-// The one escaping loop, for measuring and for writing alike, so that both
-// always agree. `emit(data, size)` receives the output piece by piece; runs
-// of bytes that need no escaping go out in one piece. The first `plain`
-// bytes are known to need none.
+// The escaping loop. `emit(data, size)` receives the output piece by piece;
+// runs of bytes that need no escaping go out in one piece. The first
+// `plain` bytes are known to need none.
 template <class Emit>
 void escape(std::string_view s, std::size_t plain, Emit&& emit) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -118,27 +117,6 @@ void escape(std::string_view s, std::size_t plain, Emit&& emit) {
 }
 
 } // namespace
-
-std::size_t json_string_size(std::string_view s) {
-  auto plain = plain_prefix(s);
-  if (plain == s.size())
-    return s.size() + 2;
-  std::size_t n = 0;
-  escape(s, plain, [&n](const char*, std::size_t len) { n += len; });
-  return n;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  auto plain = plain_prefix(s);
-  if (plain == s.size()) {
-    out += '"';
-    out += s;
-    out += '"';
-    return;
-  }
-  escape(s, plain,
-         [&out](const char* p, std::size_t len) { out.append(p, len); });
-}
 
 char* write_json_string(char* out, std::string_view s) {
   auto plain = plain_prefix(s);

@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "net/json_text.hpp"
+#include "net/frame_writer.hpp"
 
 namespace parley::net {
 
@@ -11,14 +11,14 @@ namespace {
 constexpr std::string_view end_event = "event: end\n";
 constexpr std::string_view error_event = "event: error\n";
 
-void id_line(std::string& out, const event& ev, std::uint32_t seq) {
+void id_line(frame_writer& out, const event& ev, std::uint32_t seq) {
   if (ev.response_id.empty())
     return;
-  out += "id: ";
-  out += ev.response_id;
-  out += ':';
-  out += std::to_string(seq);
-  out += '\n';
+  out.raw("id: ");
+  out.raw(ev.response_id);
+  out.raw(":");
+  out.number(seq);
+  out.raw("\n");
 }
 
 } // namespace
@@ -36,46 +36,46 @@ const std::string& sse_heartbeat() {
 }
 
 frame_ptr encode_sse(const event& ev) {
-  std::string out;
+  frame_writer out;
   switch (ev.kind) {
   case event_kind::chunk:
     id_line(out, ev, ev.seq);
-    out += "event: message\ndata: {\"type\":\"content\",\"content\":";
-    append_json_string(out, ev.text);
-    out += "}\n\n";
+    out.raw("event: message\ndata: {\"type\":\"content\",\"content\":");
+    out.str(ev.text);
+    out.raw("}\n\n");
     break;
   case event_kind::complete: {
     auto seq = ev.seq;
     if (!ev.sources.empty()) {
       id_line(out, ev, ++seq);
-      out += "event: sources\ndata: {\"type\":\"sources\",\"sources\":[";
+      out.raw("event: sources\ndata: {\"type\":\"sources\",\"sources\":[");
       bool first = true;
       for (auto& s : ev.sources) {
-        out += first ? "{\"id\":" : ",{\"id\":";
+        out.raw(first ? "{\"id\":" : ",{\"id\":");
         first = false;
-        append_json_string(out, s.id);
-        out += ",\"title\":";
-        append_json_string(out, s.title);
-        out += ",\"content\":";
-        append_json_string(out, s.content);
-        out += '}';
+        out.str(s.id);
+        out.raw(",\"title\":");
+        out.str(s.title);
+        out.raw(",\"content\":");
+        out.str(s.content);
+        out.raw("}");
       }
-      out += "]}\n\n";
+      out.raw("]}\n\n");
     }
     id_line(out, ev, ++seq);
-    out += end_event;
-    out += "data: {\"type\":\"end\"}\n\n";
+    out.raw(end_event);
+    out.raw("data: {\"type\":\"end\"}\n\n");
     break;
   }
   case event_kind::error:
     id_line(out, ev, ev.seq + 1);
-    out += error_event;
-    out += "data: {\"error\":\"Failed to process message\"}\n\n";
+    out.raw(error_event);
+    out.raw("data: {\"error\":\"Failed to process message\"}\n\n");
     break;
   default:
     return nullptr;
   }
-  return std::make_shared<const std::string>(std::move(out));
+  return out.finish();
 }
 
 bool sse_final(const std::string& frame) {

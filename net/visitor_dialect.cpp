@@ -1,6 +1,5 @@
 #include "net/visitor_dialect.hpp"
 
-#include <charconv>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -8,7 +7,6 @@
 #include "net/client_json.hpp"
 #include "net/frame_writer.hpp"
 #include "net/ids.hpp"
-#include "net/json_text.hpp"
 #include "net/utf8.hpp"
 #include "storage/text_check.hpp"
 
@@ -35,10 +33,8 @@ void boolean(frame_writer& out, std::string_view key, bool value) {
 }
 
 void number(frame_writer& out, std::string_view key, int value) {
-  char buf[16];
-  auto res = std::to_chars(buf, buf + sizeof(buf), value);
   out.raw(key);
-  out.raw(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+  out.number(value);
 }
 
 // conversation_data is JSON object text from storage, embedded as it is.
