@@ -365,6 +365,10 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
     copy = std::make_shared<storage::message_record>(msg);
   }
   // The assistant message (with its sources) is stored before `complete`.
+  // The session's new state goes with it, in the same group commit: saved
+  // after the acknowledgement, it cost every reply a transaction of its own.
+  st.session.last_activity_at = now_ms(self);
+  save_session_state(self, deps);
   store_message(self, deps, std::move(msg),
                 [self, deps, ev = std::move(ev), copy](bool stored) {
                   auto& st = self->state;
@@ -379,8 +383,6 @@ void on_done(self_ptr self, const conversation_deps& deps, reply_done& x) {
                       st.reply->id, std::move(st.reply->text),
                       std::move(st.reply->ends), ev.sources});
                   st.reply.reset();
-                  st.session.last_activity_at = now_ms(self);
-                  save_session_state(self, deps);
                   broadcast(self, stored ? ev
                                          : error_event(st.session.id,
                                                        storage_failed_text,
