@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite_gather_vfs.hpp"
 #include "storage/sqlite_statement.hpp"
 
 namespace parley::storage {
@@ -16,7 +17,7 @@ sqlite_connection open_sqlite(const std::string& path, bool create,
   sqlite3* raw = nullptr;
   auto flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
                | (create ? SQLITE_OPEN_CREATE : 0);
-  auto rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  auto rc = sqlite3_open_v2(path.c_str(), &raw, flags, gathering_vfs());
   // sqlite returns a handle even on failure; close it too.
   sqlite_connection db{raw};
   if (rc != SQLITE_OK)

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <stdexcept>
 #include <string>
@@ -235,6 +236,57 @@ CAF_TEST(the writer checkpoints a log that reaches its limit) {
   // pages (a frame is a page and a 24-byte header).
   CAF_CHECK_LESS(fs::file_size(file() + "-wal"), 400u * (4096 + 24));
   CAF_CHECK_EQUAL(db.messages("s1").size(), 800u);
+}
+
+// -- the gathering VFS (storage/sqlite_gather_vfs.hpp) -------------------------
+
+// The write system calls this process has made (write, pwrite, ...).
+std::uint64_t write_calls() {
+  std::ifstream io{"/proc/self/io"};
+  std::string key;
+  std::uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "syscw:")
+      return value;
+  throw std::runtime_error("no syscw in /proc/self/io");
+}
+
+CAF_TEST(a commit goes to the log in one write and is there when it returns) {
+  // No checkpoints: nothing else writes meanwhile.
+  sqlite_store db{file(), {1 << 30, 1 << 30}};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  // Five pages and more: sqlite writes each frame's header and page apart.
+  std::string text(5 * 4096, 'x');
+  auto before = write_calls();
+  db.insert_message(make_message("m1", "s1", 1, text));
+  CAF_CHECK_EQUAL(write_calls() - before, 1u);
+  // A connection of sqlite's own reads it from the files at once.
+  sqlite3* other = nullptr;
+  CAF_REQUIRE_EQUAL(sqlite3_open_v2(file().c_str(), &other,
+                                    SQLITE_OPEN_READONLY, nullptr),
+                    SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  CAF_REQUIRE_EQUAL(sqlite3_prepare_v2(other,
+                                       "SELECT length(content) FROM messages"
+                                       " WHERE id = 'm1'",
+                                       -1, &stmt, nullptr),
+                    SQLITE_OK);
+  CAF_REQUIRE_EQUAL(sqlite3_step(stmt), SQLITE_ROW);
+  CAF_CHECK_EQUAL(sqlite3_column_int(stmt, 0), 5 * 4096);
+  sqlite3_finalize(stmt);
+  sqlite3_close(other);
+}
+
+CAF_TEST(a log written through the gathering VFS survives reopening) {
+  {
+    sqlite_store db{file(), {1 << 30, 1 << 30}};
+    db.migrate();
+    db.insert_session(make_session("s1"));
+    insert_pages(db, 50);
+  }
+  sqlite_store again{file()};
+  CAF_CHECK_EQUAL(again.messages("s1").size(), 50u);
 }
 
 // -- sessions -----------------------------------------------------------------
