@@ -10,6 +10,7 @@
 
 #include "actors/quiet_clock.hpp"
 #include "actors/quiet_scheduler.hpp"
+#include "actors/spawn_function.hpp"
 
 using namespace parley;
 using namespace std::chrono_literals;
@@ -49,8 +50,9 @@ using ping_atom = caf::atom_constant<caf::atom("ping")>;
 CAF_TEST(only actors that set a cancellable timeout reach the clock thread) {
   quiet_config cfg;
   caf::actor_system sys{cfg};
-  auto a = sys.spawn([] { return caf::behavior{[](int) {}}; });
-  auto b = sys.spawn([] { return caf::behavior{[](int) {}}; });
+  // Two actors, for their addresses and ids only.
+  auto a = spawn_function(sys, [](caf::event_based_actor*) {});
+  auto b = spawn_function(sys, [](caf::event_based_actor*) {});
   auto* pa = caf::actor_cast<caf::abstract_actor*>(a);
   auto* pb = caf::actor_cast<caf::abstract_actor*>(b);
   counting_clock real;
@@ -69,8 +71,6 @@ CAF_TEST(only actors that set a cancellable timeout reach the clock thread) {
   clock.set_ordinary_timeout(clock.now() + 1s, pa, caf::atom("t"), 1);
   clock.cancel_timeouts(pa);
   CAF_CHECK_EQUAL(real.cancellations, 2);
-  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST(timers work in an actor system that runs the quiet clock) {
@@ -78,8 +78,8 @@ CAF_TEST(timers work in an actor system that runs the quiet clock) {
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   // A request nobody answers times out.
-  auto silent = sys.spawn([] {
-    return caf::behavior{[](ping_atom) { return caf::delegated<void>{}; }};
+  auto silent = spawn_function(sys, [](caf::event_based_actor* me) {
+    me->become([](ping_atom) { return caf::delegated<void>{}; });
   });
   bool timed_out = false;
   self->request(silent, 50ms, ping_atom::value)
@@ -95,7 +95,7 @@ CAF_TEST(timers work in an actor system that runs the quiet clock) {
   CAF_CHECK_EQUAL(got, 42);
   // An actor with a request timeout pending terminates cleanly (its
   // cancellation goes through to CAF's clock).
-  auto asker = sys.spawn([silent](caf::event_based_actor* me) {
+  auto asker = spawn_function(sys, [silent](caf::event_based_actor* me) {
     me->request(silent, 10s, ping_atom::value).then([](caf::message&) {});
     me->quit();
   });
