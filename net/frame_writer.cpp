@@ -11,7 +11,7 @@ namespace parley::net {
 namespace {
 
 // A long frame (a `complete` with a long reply) does not keep its buffer.
-constexpr std::size_t max_kept_buffer = 64 * 1024;
+constexpr std::size_t max_kept_buffer = std::size_t{64} * 1024;
 
 std::string& thread_buffer() {
   thread_local std::string buffer(1024, '\0');
