@@ -20,7 +20,8 @@ namespace {
 // path.
 
 // `key` carries its punctuation: `,"session_id":`.
-void opt_str(frame_writer& out, std::string_view key, const std::string& value) {
+void opt_str(frame_writer& out, std::string_view key,
+             const std::string& value) {
   if (value.empty())
     return;
   out.raw(key);
