@@ -12,9 +12,10 @@ namespace {
 
 // A long frame (a `complete` with a long reply) does not keep its buffer.
 constexpr std::size_t max_kept_buffer = std::size_t{64} * 1024;
+constexpr std::size_t initial_buffer = 1024;
 
 std::string& thread_buffer() {
-  thread_local std::string buffer(1024, '\0');
+  thread_local std::string buffer(initial_buffer, '\0');
   return buffer;
 }
 
@@ -47,7 +48,7 @@ frame_ptr frame_writer::finish() {
   auto frame = std::make_shared<const std::string>(buffer_.data(), size_);
   size_ = 0;
   if (buffer_.size() > max_kept_buffer)
-    std::string(1024, '\0').swap(buffer_);
+    std::string(initial_buffer, '\0').swap(buffer_);
   return frame;
 }
 

@@ -65,15 +65,15 @@ int flush(gather_file& g) {
   return rc;
 }
 
-// The WAL of a database file, if open: flushed before its shared memory
-// (the log's index, which tells readers how far the log goes) changes.
+// The WAL of a database file, if open (only a WAL file links itself to a
+// database file): flushed before its shared memory (the log's index, which
+// tells readers how far the log goes) changes.
 int flush_partner(sqlite3_file* f) {
   auto* wal = of(f).partner;
-  return wal != nullptr && wal->wal ? flush(*wal) : SQLITE_OK;
+  return wal != nullptr ? flush(*wal) : SQLITE_OK;
 }
 
-// -- io methods
-// ----------------------------------------------------------------
+// -- io methods --------------------------------------------------------------
 
 int x_close(sqlite3_file* f) {
   auto& g = of(f);
