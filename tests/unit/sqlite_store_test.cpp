@@ -1,7 +1,9 @@
 #define CAF_SUITE sqlite_store
 #include <caf/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "storage/migrations.hpp"
@@ -238,7 +241,7 @@ CAF_TEST(the writer checkpoints a log that reaches its limit) {
   CAF_CHECK_EQUAL(db.messages("s1").size(), 800u);
 }
 
-// -- the gathering VFS (storage/sqlite_gather_vfs.hpp) -------------------------
+// -- the gathering VFS (storage/sqlite_gather_vfs.hpp) ------------------------
 
 // The write system calls this process has made (write, pwrite, ...).
 std::uint64_t write_calls() {
@@ -282,6 +285,37 @@ CAF_TEST(a commit goes to the log in one write and is there when it returns) {
   CAF_CHECK_EQUAL(sqlite3_column_int(stmt, 0), 5 * 4096);
   sqlite3_finalize(stmt);
   sqlite3_close(other);
+}
+
+// The log is written when the commit frame is complete, inside the commit:
+// a write that fails there fails the commit. Written later (at the shared
+// memory's barrier), the error would have no way back and the commit would
+// seem to succeed with its frames missing from the file.
+CAF_TEST(a commit whose log write fails is reported and leaves nothing) {
+  sqlite_store db{file(), {1 << 30, 1 << 30}};
+  db.migrate();
+  db.insert_session(make_session("s1"));
+  db.insert_message(make_message("m0", "s1", 0));
+  // Files of this process may not grow past their size plus a page: the
+  // next five-page commit cannot be written.
+  auto wal_size = fs::file_size(file() + "-wal");
+  auto db_size = fs::file_size(file());
+  ::rlimit saved{};
+  ::getrlimit(RLIMIT_FSIZE, &saved);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ::rlimit tight = saved;
+  tight.rlim_cur = std::max(wal_size, db_size) + 4096;
+  CAF_REQUIRE_EQUAL(::setrlimit(RLIMIT_FSIZE, &tight), 0);
+  auto error = error_of([&] {
+    db.insert_message(
+      make_message("m1", "s1", 1, std::string(5 * 4096, 'x')));
+  });
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
+  CAF_CHECK(contains(error, "sqlite: "));
+  // The store goes on; the failed message is not there.
+  db.insert_message(make_message("m2", "s1", 2));
+  CAF_CHECK_EQUAL(joined(ids_of(db.messages("s1"))), "m0,m2");
 }
 
 CAF_TEST(a log written through the gathering VFS survives reopening) {
