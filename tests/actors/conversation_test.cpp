@@ -469,6 +469,24 @@ CAF_TEST(a message while a reply streams is refused) {
   CAF_CHECK_EQUAL(db->messages(s.id).size(), 2u);
 }
 
+CAF_TEST(a finished reply stores the session state with its message) {
+  cfg.stream_delay_ms = 20;
+  auto s = make_session();
+  auto [conn, r] = connect();
+  post(conn, s, "Hi, my name is Ada");
+  auto started = now();
+  for (int i = 0; i < 100 && count(*r, "complete:") == 0; ++i)
+    wait(milliseconds(20));
+  CAF_REQUIRE_EQUAL(count(*r, "complete:"), 1u);
+  auto session = db->find_session(s.id);
+  CAF_REQUIRE(session);
+  // The last activity is the reply's end, not its start.
+  CAF_CHECK_GREATER(session->last_activity_at, started);
+  CAF_CHECK_LESS_OR_EQUAL(session->last_activity_at, now());
+  auto profile = nlohmann::json::parse(session->conversation_data);
+  CAF_CHECK_EQUAL(profile["name"], "Ada");
+}
+
 CAF_TEST(sessions expire after their ttl) {
   auto s = make_session(100);
   auto [conn, r] = connect();
