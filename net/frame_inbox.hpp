@@ -30,6 +30,11 @@ public:
     return std::exchange(frames_, {});
   }
 
+  bool empty() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return frames_.empty();
+  }
+
 private:
   std::mutex mutex_;
   std::vector<frame_ptr> frames_;
