@@ -96,13 +96,13 @@ CAF_TEST(streams wake at their due time and not before) {
 
 CAF_TEST(streams due within the slack wake with the earliest) {
   auto a = spawn_stream({at(milliseconds(20))});
-  auto b = spawn_stream({at(milliseconds(20) + microseconds(400))});
-  auto c = spawn_stream({at(milliseconds(20) + microseconds(900))});
+  auto b = spawn_stream({at(milliseconds(20) + microseconds(900))});
+  auto c = spawn_stream({at(milliseconds(20) + microseconds(1400))});
   wait(milliseconds(20));
   CAF_CHECK_EQUAL(a->size(), 1u);
-  CAF_CHECK_EQUAL(b->size(), 1u); // 0.4 ms early, with a
+  CAF_CHECK_EQUAL(b->size(), 1u); // 0.9 ms early, with a
   CAF_CHECK(c->empty());          // beyond the slack: its own tick
-  wait(microseconds(900));
+  wait(microseconds(1400));
   CAF_CHECK_EQUAL(c->size(), 1u);
 }
 
