@@ -8,11 +8,11 @@ namespace parley {
 namespace {
 
 thread_local bool is_worker = false;
-thread_local std::vector<std::shared_ptr<flushable>> waiting;
+thread_local std::vector<std::weak_ptr<flushable>> waiting;
 
 } // namespace
 
-bool flush_on_this_worker(std::shared_ptr<flushable> x) {
+bool flush_on_this_worker(std::weak_ptr<flushable> x) {
   if (!is_worker)
     return false;
   waiting.push_back(std::move(x));
@@ -24,9 +24,10 @@ void become_flushing_worker() {
 }
 
 void flush_this_worker(bool busy) {
-  // By index: the list may grow while it is flushed. It keeps its capacity.
+  // By index, should a flush ever hand out more; the list keeps its capacity.
   for (std::size_t i = 0; i < waiting.size(); ++i)
-    waiting[i]->flush(busy);
+    if (auto x = waiting[i].lock())
+      x->flush(busy);
   waiting.clear();
 }
 

@@ -26,8 +26,11 @@ protected:
 
 // True on a scheduler worker thread: `x` gets one flush() call on this
 // thread before it next sleeps or steals, or within flush_every turns. False on
-// any other thread, which must hand the output on some other way.
-bool flush_on_this_worker(std::shared_ptr<flushable> x);
+// any other thread, which must hand the output on some other way. Held weakly:
+// one gone by then is skipped, and a worker that ends with the actor system
+// (its shutdown job can come before a flush) keeps no connection alive after
+// the network that owns it is gone.
+bool flush_on_this_worker(std::weak_ptr<flushable> x);
 
 // For the scheduler: this thread is a worker; and its flush point.
 void become_flushing_worker();

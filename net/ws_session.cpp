@@ -62,7 +62,7 @@ void ws_session::send(frame_ptr frame) {
     first = inbox_.put(std::move(frame));
     direct = direct_;
   }
-  if (first && !(direct && flush_on_this_worker(shared_from_this())))
+  if (first && !(direct && flush_on_this_worker(weak_from_this())))
     ready_.add(shared_from_this());
 }
 
@@ -77,7 +77,8 @@ void ws_session::flush(bool busy) {
   }
   auto frames = inbox_.take();
   std::array<unsigned char, max_gather * ws::max_header_size> headers;
-  std::vector<asio::const_buffer> buffers;
+  // The worker's, reused: a paced chunk is one flush, and no allocation.
+  thread_local std::vector<asio::const_buffer> buffers;
   std::size_t done = 0;
   while (done < frames.size()) {
     auto n = std::min(frames.size() - done, max_gather);

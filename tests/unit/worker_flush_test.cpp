@@ -4,6 +4,7 @@
 #define CAF_SUITE worker_flush
 #include <caf/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -107,4 +108,30 @@ CAF_TEST(a busy worker flushes within flush_every turns) {
   CAF_CHECK(a->busy);
   CAF_CHECK(turns_at_flush > 0);
   CAF_CHECK(turns_at_flush <= flush_every);
+}
+
+CAF_TEST(a flushable gone before the flush is skipped) {
+  // The worker holds it weakly: it never outlives its owner, not even a
+  // connection whose network ended while the worker still had it listed.
+  struct counting : flushable {
+    std::atomic<int>* flushes;
+    explicit counting(std::atomic<int>* n) : flushes(n) {}
+    void flush(bool) override {
+      ++*flushes;
+    }
+  };
+  quiet_config cfg;
+  caf::actor_system sys{cfg};
+  std::atomic<int> gone_flushes{0};
+  auto kept = std::make_shared<recorder>();
+  spawn_function(sys, [&](caf::event_based_actor* self) {
+    // Listed first, so its flush would come before the kept one's.
+    CAF_CHECK(flush_on_this_worker(std::make_shared<counting>(&gone_flushes)));
+    CAF_CHECK(flush_on_this_worker(kept));
+    self->quit();
+  });
+  CAF_REQUIRE(kept->flushed.get_future().wait_for(5s)
+              == std::future_status::ready);
+  CAF_CHECK_EQUAL(gone_flushes.load(), 0);
+  sys.await_all_actors_done();
 }
