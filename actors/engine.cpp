@@ -147,6 +147,10 @@ engine::engine(const settings& cfg) : impl_(std::make_unique<impl>(cfg)) {
 }
 
 engine::~engine() {
+  finish();
+}
+
+void engine::finish() {
   stop();
   auto& d = *impl_;
   if (!d.sys)
@@ -227,6 +231,10 @@ std::uint64_t engine::attach(std::weak_ptr<sink> out, encoder enc) {
 }
 
 void engine::detach(std::uint64_t conn) {
+  // After finish(): the sessions destroyed with their io_context leave
+  // conversations that have ended with the actor system.
+  if (!impl_->sys)
+    return;
   for (auto& conv : impl_->connections.remove(conn))
     caf::anon_send(conv, leave{conn});
 }

@@ -38,9 +38,14 @@ public:
   void start();
 
   // Graceful stop: ends streams, stores partial replies, stops actors.
-  // The destructor then tears the actor system down; destroy the engine
-  // only after every thread that called it has ended.
   void stop();
+
+  // Tears the actor system down (stop() first if needed): waits for every
+  // actor to quit and joins CAF's threads. Call it after every thread that
+  // calls the engine has ended but before the sinks it writes to go: a
+  // worker may be writing a session's frames until then. Afterwards
+  // detach() does nothing. The destructor calls it.
+  void finish();
 
   // -- connections ----------------------------------------------------------
 

@@ -157,6 +157,9 @@ int serve(engine& eng, const settings& cfg) {
       for (auto* ioc : iocs)
         ioc->stop();
   }
+  // 5. The actor system's threads end before the io_contexts and the
+  // sessions they hold: a worker may be writing a session's frames.
+  eng.finish();
   return 0;
 }
 
