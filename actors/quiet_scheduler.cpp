@@ -42,6 +42,7 @@ inline void forget_caf_logger() {
 
 #include "actors/quiet_clock.hpp"
 #include "actors/quiet_scheduler.hpp"
+#include "actors/worker_flush.hpp"
 
 namespace parley {
 
@@ -80,6 +81,27 @@ struct quiet_stealing : caf::policy::work_stealing {
     }
   }
 
+  // The output of the worker's turns (actors/worker_flush.hpp) is written
+  // when its queue runs dry, before it steals or sleeps; every flush_every
+  // turns of a busy run it goes to the network threads.
+  template <class Worker>
+  caf::resumable* dequeue(Worker* self) {
+    if (!flushing_) {
+      flushing_ = true;
+      become_flushing_worker();
+    }
+    if (auto* job = d(self).queue.take_head()) {
+      if (++turns_ < flush_every)
+        return job;
+      turns_ = 0;
+      flush_this_worker(true);
+      return job;
+    }
+    turns_ = 0;
+    flush_this_worker(false);
+    return work_stealing::dequeue(self);
+  }
+
   template <class Worker>
   void resume_job_later(Worker* self, caf::resumable* job) {
     if (is_hub(job) && ++streak_ < hub_streak)
@@ -92,6 +114,8 @@ struct quiet_stealing : caf::policy::work_stealing {
   // The job of the current streak of turns; a policy per worker: no sharing.
   caf::resumable* streak_job_ = nullptr;
   int streak_ = 0;
+  int turns_ = 0; // since the last flush
+  bool flushing_ = false;
 };
 
 // CAF's coordinator with the quiet policy, whose actors see the quiet clock

@@ -23,11 +23,18 @@ public:
     return frames_.size() == 1;
   }
 
-  // The io thread: everything put so far, oldest first. An idle connection
-  // keeps no inbox memory.
+  // The io thread (or a worker that writes for it, net/ws_session.hpp):
+  // everything put so far, oldest first. An idle connection keeps no inbox
+  // memory.
   std::vector<frame_ptr> take() {
     std::lock_guard<std::mutex> guard{mutex_};
     return std::exchange(frames_, {});
+  }
+
+  // Any thread.
+  bool empty() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return frames_.empty();
   }
 
 private:

@@ -1,5 +1,6 @@
 #include "net/ws_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <vector>
@@ -54,13 +55,85 @@ void ws_session::run(http_request req, ws_start start, std::string early) {
 }
 
 void ws_session::send(frame_ptr frame) {
-  if (inbox_.put(std::move(frame)))
+  bool first = false;
+  bool direct = false;
+  {
+    std::lock_guard<std::mutex> lock{out_mutex_};
+    first = inbox_.put(std::move(frame));
+    direct = direct_;
+  }
+  if (first && !(direct && flush_on_this_worker(weak_from_this())))
     ready_.add(shared_from_this());
 }
 
-void ws_session::take_inbox() {
-  for (auto& frame : inbox_.take())
+// On the worker whose turns filled the inbox. The write happens under the
+// lock, so frames put meanwhile, and the io thread's own, come after it.
+void ws_session::flush(bool busy) {
+  std::unique_lock<std::mutex> lock{out_mutex_};
+  if (!direct_ || busy) {
+    // The io thread took over since, or gathers better: the frames are its.
+    lock.unlock();
+    return ready_.add(shared_from_this());
+  }
+  auto frames = inbox_.take();
+  std::array<unsigned char, max_gather * ws::max_header_size> headers;
+  // The worker's, reused: a paced chunk is one flush, and no allocation.
+  thread_local std::vector<asio::const_buffer> buffers;
+  std::size_t done = 0;
+  while (done < frames.size()) {
+    auto n = std::min(frames.size() - done, max_gather);
+    buffers.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto* h = headers.data() + i * ws::max_header_size;
+      auto& bytes = *frames[done + i];
+      buffers.emplace_back(asio::buffer(
+        h, ws::write_header(h, ws::opcode::text, bytes.size())));
+      buffers.emplace_back(asio::buffer(bytes));
+    }
+    boost::system::error_code ec;
+    if (write_now(socket_, buffers, ec)) {
+      done += n;
+      continue;
+    }
+    direct_ = false;
+    if (ec)
+      return; // broken: the io thread's read finds out
+    // The socket is full: the io thread writes the rest, first the bytes
+    // of this batch not taken (a frame may be cut), then the frames after.
+    std::string rest;
+    for (auto& b : buffers)
+      rest.append(static_cast<const char*>(b.data()), b.size());
+    partial_ = std::make_shared<const std::string>(std::move(rest));
+    for (auto i = done + n; i < frames.size(); ++i)
+      inbox_.put(std::move(frames[i]));
+    lock.unlock();
+    return ready_.add(shared_from_this());
+  }
+}
+
+void ws_session::claim() {
+  frame_ptr partial;
+  std::vector<frame_ptr> frames;
+  {
+    std::lock_guard<std::mutex> lock{out_mutex_};
+    direct_ = false;
+    partial = std::move(partial_);
+    frames = inbox_.take();
+  }
+  if (partial)
+    queue_.push_back({std::move(partial), true});
+  for (auto& frame : frames)
     enqueue(std::move(frame));
+}
+
+bool ws_session::release() {
+  std::lock_guard<std::mutex> lock{out_mutex_};
+  direct_ = !closing_ && !finished_ && !partial_ && inbox_.empty();
+  return direct_;
+}
+
+void ws_session::take_inbox() {
+  claim();
   if (writing_ == 0)
     do_write();
 }
@@ -184,9 +257,13 @@ void ws_session::on_violation(std::uint16_t code, const char* why) {
 // -- writing -----------------------------------------------------------------
 
 void ws_session::deliver(frame_ptr frame) {
+  claim();
   enqueue(std::move(frame));
   if (writing_ == 0)
     do_write();
+  // Nothing to write (a dialect without a greeting): the workers may.
+  if (writing_ == 0 && head_ == queue_.size())
+    release();
 }
 
 void ws_session::enqueue(frame_ptr frame) {
@@ -205,6 +282,7 @@ void ws_session::enqueue(frame_ptr frame) {
 }
 
 void ws_session::push(outgoing x) {
+  claim();
   queue_.push_back(std::move(x));
   if (writing_ == 0)
     do_write();
@@ -279,6 +357,11 @@ bool ws_session::written() {
   std::vector<outgoing>().swap(queue_);
   std::vector<unsigned char>().swap(headers_);
   head_ = 0;
+  // The workers write again, unless frames came meanwhile.
+  if (!closing_ && !release()) {
+    claim();
+    return head_ < queue_.size();
+  }
   if (close_sent_) {
     // Our close frame is out. If the peer closed there is nothing to wait
     // for; else it answers with its own close frame, or we stop waiting
@@ -310,6 +393,7 @@ bool ws_session::written() {
 void ws_session::close(std::uint16_t code) {
   if (closing_ || finished_)
     return;
+  claim();
   closing_ = true;
   close_code_ = code;
   if (writing_ == 0 && head_ == queue_.size())
@@ -330,7 +414,11 @@ void ws_session::send_close() {
 void ws_session::finish() {
   if (finished_)
     return;
-  finished_ = true;
+  {
+    std::lock_guard<std::mutex> lock{out_mutex_};
+    direct_ = false;
+    finished_ = true;
+  }
   closing_ = close_sent_ = true;
   boost::system::error_code ignored;
   timer_.cancel();

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "actors/event.hpp"
+#include "actors/worker_flush.hpp"
 #include "net/asio.hpp"
 #include "net/frame_inbox.hpp"
 #include "net/ready_queue.hpp"
@@ -31,6 +33,7 @@ struct context;
 class ws_session : public sink,
                    public std::enable_shared_from_this<ws_session>,
                    public inbox_owner,
+                   public flushable,
                    private ws::frame_reader::handler {
 public:
   // Outgoing queue bounds. Past `max_queue` frames, while the write in
@@ -75,10 +78,17 @@ private:
   void do_read();
   void on_readable(boost::system::error_code ec);
   void take_inbox() override;
+  // parley::flushable: writes the inbox on the worker that filled it.
+  void flush(bool busy) override;
   // Queues a data frame and starts writing.
   void deliver(frame_ptr frame);
   // Queues a data frame (or drops it when closing; closes a stalled peer).
   void enqueue(frame_ptr frame);
+  // The io thread takes over the output (the inbox into the queue), or
+  // hands it back to the workers when it has nothing left to write (false:
+  // frames came meanwhile, or the session is closing).
+  void claim();
+  bool release();
   void push(outgoing x);
   void do_write();
   // The next frames to write, at most max_gather; they are in flight now.
@@ -103,7 +113,16 @@ private:
   ws::frame_reader reader_;
   context& ctx_;
   const ws_dialect& dialect_;
+  // Output goes one of two ways. While the io thread has nothing queued,
+  // the worker that put frames into the inbox writes them (flush); once a
+  // write does not go through, or the io thread has frames of its own, the
+  // io thread takes the inbox and writes until its queue is empty again.
+  // out_mutex_ guards the inbox, direct_ and partial_, and every write a
+  // worker makes.
+  std::mutex out_mutex_;
   frame_inbox inbox_;
+  bool direct_ = false;
+  frame_ptr partial_; // what a worker's write left: framed bytes, first out
   ready_queue& ready_; // of the socket's io_context
   std::string early_;           // frames that came with the request
   std::string handshake_;       // the 101 response while it is written

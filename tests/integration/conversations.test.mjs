@@ -502,3 +502,26 @@ test('a large message body is refused for a bad token before it is read', async 
   assert.equal(answer.status, 401);
   assert.equal(JSON.parse(answer.text).error, 'Authentication required');
 });
+
+test('a socket that stops reading gets a large message whole once it reads again', async (t) => {
+  // The message's frame is 8 MB, more than a loopback socket takes at once from
+  // a reader that reads nothing (net.ipv4.tcp_wmem allows 4 MB here; 3 MB went
+  // whole): the worker's write of it is cut, and the io thread writes the rest
+  // when the client reads.
+  const server = await serve(t, { PARLEY_MAX_FRAME_BYTES: String(16 * 1024 * 1024) });
+  const id = await create(server, as('alice'));
+  const ws = await connect(socketUrl(server, id, hs256({ sub: 'alice' })), { server });
+  ws.ws._socket.pause();
+  const content = 'x'.repeat(8 * 1024 * 1024 - 7) + ' tail.';
+  const posted = await request(server, 'POST', `/v1/chat/conversations/${id}/messages`, {
+    body: { content },
+    headers: as('alice'),
+  });
+  assert.equal(posted.status, 202, posted.text);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  ws.ws._socket.resume();
+  const frames = await untilReply(ws);
+  assert.deepEqual(frames.map((f) => f.event), ['message.created', 'message.created']);
+  assert.equal(frames[0].payload.message.content, content);
+  assert.equal(frames[1].payload.message.role, 'assistant');
+});
