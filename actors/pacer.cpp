@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include <caf/all.hpp>
 
@@ -18,9 +19,50 @@ bool later(const pacer_state::entry& x, const pacer_state::entry& y) {
 }
 
 void arm(self_ptr self, std::int64_t due) {
-  self->state.armed = due;
+  self->state.ticks.push_back(due);
   auto delay = std::max<std::int64_t>(0, due - pacer_time(self->clock().now()));
   self->delayed_send(self, std::chrono::nanoseconds(delay), pacer_tick{due});
+}
+
+// The earliest due time after `bound` in the heap; max if none. Walks only
+// the entries at or before `bound` (a child is never earlier than its
+// parent): those of one tick.
+std::int64_t earliest_after(const std::vector<pacer_state::entry>& heap,
+                            std::int64_t bound) {
+  auto best = std::numeric_limits<std::int64_t>::max();
+  std::vector<std::size_t> todo{0};
+  while (!todo.empty()) {
+    auto i = todo.back();
+    todo.pop_back();
+    if (i >= heap.size())
+      continue;
+    if (heap[i].due > bound) {
+      best = std::min(best, heap[i].due);
+      continue;
+    }
+    todo.push_back(2 * i + 1);
+    todo.push_back(2 * i + 2);
+  }
+  return best;
+}
+
+// Keeps a tick armed at or before the earliest due time, and one for the
+// first due time beyond that tick's slack.
+void arm_ahead(self_ptr self, std::int64_t slack_ns) {
+  auto& st = self->state;
+  if (st.heap.empty())
+    return;
+  auto first = st.heap.front().due;
+  auto armed_within = [&st](std::int64_t from, std::int64_t to) {
+    return std::any_of(st.ticks.begin(), st.ticks.end(),
+                       [=](std::int64_t t) { return t > from && t <= to; });
+  };
+  if (!armed_within(std::numeric_limits<std::int64_t>::min(), first))
+    arm(self, first);
+  auto second = earliest_after(st.heap, first + slack_ns);
+  if (second != std::numeric_limits<std::int64_t>::max()
+      && !armed_within(first, second))
+    arm(self, second);
 }
 
 } // namespace
@@ -42,15 +84,17 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
                            caf::actor_cast<caf::actor_addr>(
                              self->current_sender())});
         std::push_heap(st.heap.begin(), st.heap.end(), later);
-        if (x.due < st.armed)
-          arm(self, x.due);
+        arm_ahead(self, slack_ns);
       },
       [=](const pacer_tick& x) {
         auto& st = self->state;
-        if (x.due != st.armed)
-          return;
-        st.armed = std::numeric_limits<std::int64_t>::max();
-        auto until = pacer_time(self->clock().now()) + slack_ns;
+        auto sent = std::find(st.ticks.begin(), st.ticks.end(), x.due);
+        if (sent != st.ticks.end())
+          st.ticks.erase(sent);
+        // What is due within the slack of this tick, or already late: a
+        // stream beyond that waits for the tick armed for it.
+        auto until = std::max(x.due + slack_ns,
+                              pacer_time(self->clock().now()));
         while (!st.heap.empty() && st.heap.front().due <= until) {
           std::pop_heap(st.heap.begin(), st.heap.end(), later);
           auto& e = st.heap.back();
@@ -64,8 +108,7 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
           e.due += e.every;
           std::push_heap(st.heap.begin(), st.heap.end(), later);
         }
-        if (!st.heap.empty())
-          arm(self, st.heap.front().due);
+        arm_ahead(self, slack_ns);
       },
   };
 }

@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -15,11 +14,12 @@ namespace parley {
 // Wakes the paced streams of a node. A stream sends `wake_at` once for all
 // its next chunks and gets `next_atom` at each of their times (a message
 // per chunk to the pacer was a third of the actor messages of a paced
-// chunk). One timer is armed for the earliest wake only, and every stream
-// due within a short slack of it wakes together: CAF's clock thread would
-// otherwise be woken twice per chunk (once for the insert, once when it is
-// due), which at a thousand concurrent paced replies was the largest cost
-// of pacing. A stream that ended is dropped at its next wake.
+// chunk). Every stream due within a short slack of a tick wakes with it,
+// so there are far fewer ticks than chunks. Two ticks are kept armed: the
+// earliest and the one after it. The clock's thread then already holds the
+// next tick when it sends one, and sleeps on without being woken to file a
+// new one (actors/quiet_clock.hpp). A stream that ended is dropped at its
+// next wake.
 struct pacer_state {
   struct entry {
     std::int64_t due;   // nanoseconds on the actor clock
@@ -28,9 +28,8 @@ struct pacer_state {
     caf::actor_addr whom;
   };
   std::vector<entry> heap; // earliest first (std::push_heap order)
-  // The due time of the pending tick; max: none. A tick for another time
-  // was superseded by an earlier one and is ignored.
-  std::int64_t armed = std::numeric_limits<std::int64_t>::max();
+  // Due times of the ticks sent and not yet received (about two).
+  std::vector<std::int64_t> ticks;
   static inline const char* name = "parley.pacer";
 };
 

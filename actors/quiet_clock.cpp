@@ -1,14 +1,96 @@
 #include "actors/quiet_clock.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <caf/abstract_actor.hpp>
+#include <caf/actor_control_block.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/detail/set_thread_name.hpp>
 #include <caf/group.hpp>
 #include <caf/mailbox_element.hpp>
 
 namespace parley {
 
+namespace {
+
+// std::push_heap order: the earliest (then the first filed) on top.
+template <class T>
+bool later(const T& x, const T& y) {
+  return x.due != y.due ? x.due > y.due : x.seq > y.seq;
+}
+
+} // namespace
+
 quiet_clock::quiet_clock(caf::detail::thread_safe_actor_clock& real)
     : real_(real) {
   // nop
+}
+
+quiet_clock::~quiet_clock() {
+  stop_dispatch();
+}
+
+void quiet_clock::start_dispatch(caf::actor_system& sys) {
+  thread_ = std::thread{[this, &sys] {
+    caf::detail::set_thread_name("parley.delayed");
+    sys.thread_started();
+    dispatch_loop();
+    sys.thread_terminates();
+  }};
+}
+
+void quiet_clock::stop_dispatch() {
+  if (!thread_.joinable())
+    return;
+  {
+    std::lock_guard<std::mutex> guard{delayed_mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  cancel_all();
+}
+
+quiet_clock::time_point quiet_clock::asleep_until() {
+  std::lock_guard<std::mutex> guard{delayed_mutex_};
+  return asleep_until_;
+}
+
+std::uint64_t quiet_clock::wakeups() {
+  std::lock_guard<std::mutex> guard{delayed_mutex_};
+  return wakeups_;
+}
+
+void quiet_clock::dispatch_loop() {
+  std::vector<delayed> due;
+  std::unique_lock<std::mutex> lock{delayed_mutex_};
+  while (!stopping_) {
+    auto now = real_.now();
+    while (!pending_.empty() && pending_.front().due <= now) {
+      std::pop_heap(pending_.begin(), pending_.end(), later<delayed>);
+      due.push_back(std::move(pending_.back()));
+      pending_.pop_back();
+    }
+    if (!due.empty()) {
+      lock.unlock();
+      for (auto& x : due)
+        x.receiver->enqueue(std::move(x.content), nullptr);
+      due.clear(); // drops the receivers outside the lock
+      lock.lock();
+      continue;
+    }
+    // Set under the lock that schedule_message takes: a message filed
+    // after this line sees the time and wakes the thread if it is earlier.
+    if (pending_.empty()) {
+      asleep_until_ = time_point::max();
+      wake_.wait(lock);
+    } else {
+      asleep_until_ = pending_.front().due;
+      wake_.wait_until(lock, asleep_until_);
+    }
+    asleep_until_ = time_point::min();
+  }
 }
 
 quiet_clock::time_point quiet_clock::now() const noexcept {
@@ -65,7 +147,19 @@ void quiet_clock::cancel_timeouts(caf::abstract_actor* self) {
 
 void quiet_clock::schedule_message(time_point t, caf::strong_actor_ptr receiver,
                                    caf::mailbox_element_ptr content) {
-  real_.schedule_message(t, std::move(receiver), std::move(content));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> guard{delayed_mutex_};
+    pending_.push_back({t, filed_++, std::move(receiver), std::move(content)});
+    std::push_heap(pending_.begin(), pending_.end(), later<delayed>);
+    if (t < asleep_until_) {
+      asleep_until_ = time_point::min(); // one notification is enough
+      ++wakeups_;
+      wake = true;
+    }
+  }
+  if (wake)
+    wake_.notify_one();
 }
 
 void quiet_clock::schedule_message(time_point t, caf::group target,
@@ -77,6 +171,11 @@ void quiet_clock::schedule_message(time_point t, caf::group target,
 
 void quiet_clock::cancel_all() {
   real_.cancel_all();
+  std::vector<delayed> dropped;
+  {
+    std::lock_guard<std::mutex> guard{delayed_mutex_};
+    dropped.swap(pending_);
+  }
 }
 
 } // namespace parley

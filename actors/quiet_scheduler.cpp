@@ -134,6 +134,18 @@ public:
     return clock_;
   }
 
+protected:
+  void start() override {
+    clock_.start_dispatch(system());
+    super::start();
+  }
+
+  void stop() override {
+    // Its messages go to actors, whose turns need the workers.
+    clock_.stop_dispatch();
+    super::stop();
+  }
+
 private:
   quiet_clock clock_;
 };

@@ -119,6 +119,19 @@ CAF_TEST(an earlier wake rearms the timer and nobody wakes twice) {
   CAF_CHECK_EQUAL(late->size(), 1u);
 }
 
+CAF_TEST(the tick after the next is armed ahead) {
+  auto every = std::chrono::nanoseconds{milliseconds(20)}.count();
+  spawn_asking({wake_at{at(milliseconds(20)), every, 3}});
+  spawn_asking({wake_at{at(milliseconds(25)), every, 3}});
+  auto& st = deref<caf::stateful_actor<pacer_state>>(pace).state;
+  using ticks = std::vector<std::int64_t>;
+  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(20)), at(milliseconds(25))}));
+  wait(milliseconds(20)); // the clock holds 25 ms already; 40 ms is filed
+  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(25)), at(milliseconds(40))}));
+  wait(milliseconds(5));
+  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(40)), at(milliseconds(45))}));
+}
+
 CAF_TEST(one request wakes a stream at each of its times) {
   auto log = spawn_every_20ms(3);
   wait(milliseconds(19));
@@ -145,7 +158,7 @@ CAF_TEST(a stream that ended is dropped at its next wake) {
   wait(milliseconds(20));
   auto& st = deref<caf::stateful_actor<pacer_state>>(pace).state;
   CAF_CHECK(st.heap.empty());
-  CAF_CHECK_EQUAL(st.armed, std::numeric_limits<std::int64_t>::max());
+  CAF_CHECK(st.ticks.empty());
   CAF_CHECK_EQUAL(log->size(), 1u);
 }
 

@@ -5,6 +5,7 @@
 #include <caf/test/unit_test.hpp>
 
 #include <chrono>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -101,4 +102,35 @@ CAF_TEST(timers work in an actor system that runs the quiet clock) {
   });
   self->wait_for(asker);
   self->send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST(a delayed message wakes the thread only when due before it would) {
+  quiet_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  counting_clock real;
+  quiet_clock clock{real};
+  clock.start_dispatch(sys);
+  auto t0 = clock.now();
+  auto file = [&](std::chrono::milliseconds after, int x) {
+    clock.schedule_message(
+      t0 + after, caf::actor_cast<caf::strong_actor_ptr>(self),
+      caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, x));
+  };
+  file(400ms, 2);
+  // Until the thread sleeps for it (it may still be starting up).
+  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 400ms; ++i)
+    std::this_thread::sleep_for(10ms);
+  CAF_REQUIRE(clock.asleep_until() == t0 + 400ms);
+  auto before = clock.wakeups();
+  file(600ms, 3); // after the one it sleeps for: filed quietly
+  CAF_CHECK_EQUAL(clock.wakeups(), before);
+  file(200ms, 1); // before it: the thread must wake to sleep less
+  CAF_CHECK_EQUAL(clock.wakeups(), before + 1);
+  std::vector<int> got;
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](int x) { got.push_back(x); }, caf::after(5s) >> [] {});
+  CAF_CHECK_EQUAL(got, std::vector<int>({1, 2, 3}));
+  CAF_CHECK(clock.now() >= t0 + 600ms);
+  clock.stop_dispatch();
 }
