@@ -93,8 +93,8 @@ caf::behavior pacer(self_ptr self, caf::timespan slack) {
           st.ticks.erase(sent);
         // What is due within the slack of this tick, or already late: a
         // stream beyond that waits for the tick armed for it.
-        auto until = std::max(x.due + slack_ns,
-                              pacer_time(self->clock().now()));
+        auto until
+            = std::max(x.due + slack_ns, pacer_time(self->clock().now()));
         while (!st.heap.empty() && st.heap.front().due <= until) {
           std::pop_heap(st.heap.begin(), st.heap.end(), later);
           auto& e = st.heap.back();

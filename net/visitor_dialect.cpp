@@ -225,14 +225,24 @@ struct command_fields {
   }
 
   // The parser's callbacks (nlohmann::json_sax).
-  bool null() { return other_value(); }
-  bool boolean(bool) { return other_value(); }
-  bool number_integer(json::number_integer_t) { return other_value(); }
-  bool number_unsigned(json::number_unsigned_t) { return other_value(); }
+  bool null() {
+    return other_value();
+  }
+  bool boolean(bool) {
+    return other_value();
+  }
+  bool number_integer(json::number_integer_t) {
+    return other_value();
+  }
+  bool number_unsigned(json::number_unsigned_t) {
+    return other_value();
+  }
   bool number_float(json::number_float_t, const std::string&) {
     return other_value();
   }
-  bool binary(json::binary_t&) { return other_value(); }
+  bool binary(json::binary_t&) {
+    return other_value();
+  }
   bool string(std::string& x) {
     if (slot != nullptr)
       *slot = std::move(x);
@@ -243,10 +253,18 @@ struct command_fields {
     slot = depth == 1 ? field(x) : nullptr;
     return true;
   }
-  bool start_object(std::size_t) { return open(true); }
-  bool start_array(std::size_t) { return open(false); }
-  bool end_object() { return close(); }
-  bool end_array() { return close(); }
+  bool start_object(std::size_t) {
+    return open(true);
+  }
+  bool start_array(std::size_t) {
+    return open(false);
+  }
+  bool end_object() {
+    return close();
+  }
+  bool end_array() {
+    return close();
+  }
   bool parse_error(std::size_t, const std::string&,
                    const nlohmann::detail::exception&) {
     return false;

@@ -86,8 +86,8 @@ void ws_session::flush(bool busy) {
     for (std::size_t i = 0; i < n; ++i) {
       auto* h = headers.data() + i * ws::max_header_size;
       auto& bytes = *frames[done + i];
-      buffers.emplace_back(asio::buffer(
-        h, ws::write_header(h, ws::opcode::text, bytes.size())));
+      buffers.emplace_back(
+          asio::buffer(h, ws::write_header(h, ws::opcode::text, bytes.size())));
       buffers.emplace_back(asio::buffer(bytes));
     }
     boost::system::error_code ec;

@@ -122,7 +122,7 @@ private:
   std::mutex out_mutex_;
   frame_inbox inbox_;
   bool direct_ = false;
-  frame_ptr partial_; // what a worker's write left: framed bytes, first out
+  frame_ptr partial_;  // what a worker's write left: framed bytes, first out
   ready_queue& ready_; // of the socket's io_context
   std::string early_;           // frames that came with the request
   std::string handshake_;       // the 101 response while it is written

@@ -125,11 +125,14 @@ CAF_TEST(the tick after the next is armed ahead) {
   spawn_asking({wake_at{at(milliseconds(25)), every, 3}});
   auto& st = deref<caf::stateful_actor<pacer_state>>(pace).state;
   using ticks = std::vector<std::int64_t>;
-  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(20)), at(milliseconds(25))}));
+  CAF_CHECK_EQUAL(st.ticks,
+                  ticks({at(milliseconds(20)), at(milliseconds(25))}));
   wait(milliseconds(20)); // the clock holds 25 ms already; 40 ms is filed
-  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(25)), at(milliseconds(40))}));
+  CAF_CHECK_EQUAL(st.ticks,
+                  ticks({at(milliseconds(25)), at(milliseconds(40))}));
   wait(milliseconds(5));
-  CAF_CHECK_EQUAL(st.ticks, ticks({at(milliseconds(40)), at(milliseconds(45))}));
+  CAF_CHECK_EQUAL(st.ticks,
+                  ticks({at(milliseconds(40)), at(milliseconds(45))}));
 }
 
 CAF_TEST(one request wakes a stream at each of its times) {

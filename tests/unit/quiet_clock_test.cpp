@@ -114,8 +114,8 @@ CAF_TEST(a delayed message wakes the thread only when due before it would) {
   auto t0 = clock.now();
   auto file = [&](std::chrono::milliseconds after, int x) {
     clock.schedule_message(
-      t0 + after, caf::actor_cast<caf::strong_actor_ptr>(self),
-      caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, x));
+        t0 + after, caf::actor_cast<caf::strong_actor_ptr>(self),
+        caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, x));
   };
   file(400ms, 2);
   // Until the thread sleeps for it (it may still be starting up).
