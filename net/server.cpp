@@ -131,6 +131,7 @@ int serve(engine& eng, const settings& cfg) {
   // The other io_contexts have no work yet: keep them running until the end.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>>
     guards;
+  guards.reserve(iocs.size());
   for (auto* ioc : iocs)
     guards.push_back(asio::make_work_guard(*ioc));
   {
