@@ -171,7 +171,7 @@ void quiet_clock::schedule_message(time_point t, caf::group target,
 
 void quiet_clock::cancel_all() {
   real_.cancel_all();
-  std::vector<delayed> dropped;
+  std::vector<delayed> dropped; // destroyed after the lock is released
   {
     std::lock_guard<std::mutex> guard{delayed_mutex_};
     dropped.swap(pending_);

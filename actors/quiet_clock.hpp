@@ -18,7 +18,7 @@ namespace parley {
 // reply's LLM actor quits, for actors that only ever use delayed messages
 // (those cannot be cancelled) or no timer at all. This clock remembers which
 // actors set a cancellable timeout and passes on only their cancellations;
-// everything else goes straight to `real`, whose thread does the work.
+// the timeouts themselves go straight to `real`, whose thread does the work.
 //
 // Delayed messages to an actor (delayed_send: the pacer's ticks, idle
 // timers) wait on a thread of this clock's own. CAF's clock thread is woken
