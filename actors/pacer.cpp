@@ -24,26 +24,18 @@ void arm(self_ptr self, std::int64_t due) {
   self->delayed_send(self, std::chrono::nanoseconds(delay), pacer_tick{due});
 }
 
-// The earliest due time after `bound` in the heap; max if none. Walks only
-// the entries at or before `bound` (a child is never earlier than its
-// parent): those of one tick.
+// The earliest due time after `bound` in the subtree of heap[i]; max if
+// none. Visits only the entries at or before `bound` (a child is never
+// earlier than its parent), those of one tick, and allocates nothing: it
+// runs on every tick.
 std::int64_t earliest_after(const std::vector<pacer_state::entry>& heap,
-                            std::int64_t bound) {
-  auto best = std::numeric_limits<std::int64_t>::max();
-  std::vector<std::size_t> todo{0};
-  while (!todo.empty()) {
-    auto i = todo.back();
-    todo.pop_back();
-    if (i >= heap.size())
-      continue;
-    if (heap[i].due > bound) {
-      best = std::min(best, heap[i].due);
-      continue;
-    }
-    todo.push_back(2 * i + 1);
-    todo.push_back(2 * i + 2);
-  }
-  return best;
+                            std::int64_t bound, std::size_t i = 0) {
+  if (i >= heap.size())
+    return std::numeric_limits<std::int64_t>::max();
+  if (heap[i].due > bound)
+    return heap[i].due;
+  return std::min(earliest_after(heap, bound, 2 * i + 1),
+                  earliest_after(heap, bound, 2 * i + 2));
 }
 
 // Keeps a tick armed at or before the earliest due time, and one for the

@@ -12,19 +12,13 @@
 
 namespace parley {
 
-namespace {
-
-// std::push_heap order: the earliest (then the first filed) on top.
-template <class T>
-bool later(const T& x, const T& y) {
-  return x.due != y.due ? x.due > y.due : x.seq > y.seq;
-}
-
-} // namespace
-
 quiet_clock::quiet_clock(caf::detail::thread_safe_actor_clock& real)
     : real_(real) {
   // nop
+}
+
+bool quiet_clock::later(const delayed& x, const delayed& y) {
+  return x.due != y.due ? x.due > y.due : x.seq > y.seq;
 }
 
 quiet_clock::~quiet_clock() {
@@ -68,7 +62,7 @@ void quiet_clock::dispatch_loop() {
   while (!stopping_) {
     auto now = real_.now();
     while (!pending_.empty() && pending_.front().due <= now) {
-      std::pop_heap(pending_.begin(), pending_.end(), later<delayed>);
+      std::pop_heap(pending_.begin(), pending_.end(), later);
       due.push_back(std::move(pending_.back()));
       pending_.pop_back();
     }
@@ -151,7 +145,7 @@ void quiet_clock::schedule_message(time_point t, caf::strong_actor_ptr receiver,
   {
     std::lock_guard<std::mutex> guard{delayed_mutex_};
     pending_.push_back({t, filed_++, std::move(receiver), std::move(content)});
-    std::push_heap(pending_.begin(), pending_.end(), later<delayed>);
+    std::push_heap(pending_.begin(), pending_.end(), later);
     if (t < asleep_until_) {
       asleep_until_ = time_point::min(); // one notification is enough
       ++wakeups_;

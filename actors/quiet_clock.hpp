@@ -75,6 +75,9 @@ private:
     caf::mailbox_element_ptr content;
   };
 
+  // std::push_heap order: the earliest (then the first filed) on top.
+  static bool later(const delayed& x, const delayed& y);
+
   void remember(caf::abstract_actor* self);
   void dispatch_loop();
 
