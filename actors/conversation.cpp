@@ -282,7 +282,12 @@ void start_reply(self_ptr self, const conversation_deps& deps,
                               "complete",
                               st.session.last_activity_at);
   msg.image = std::move(image);
-  save_session_state(self, deps);
+  // A visitor session's row waits for the reply's end: the stored message
+  // carries the new activity (storage::take_activity_from). A signed-in
+  // conversation's row is listed with it as updated_at, so it is written
+  // now.
+  if (st.session.kind != "visitor")
+    save_session_state(self, deps);
   // The user message is stored before the reply starts; the LLM actor gets
   // ready meanwhile (actors/messages.hpp, reply_request).
   self->request(deps.storage, storage_wait, save_message{msg})

@@ -20,10 +20,11 @@ namespace {
 constexpr const char* lock_migrations
     = "SELECT pg_advisory_xact_lock(x'7061726c65790001'::bigint)";
 
-const std::string session_columns
-  = "SELECT id, visitor_id, status, created_at, expires_at, "
-    "last_activity_at, warning_sent, conversation_data, kind, owner_id, "
-    "title FROM sessions ";
+const std::string session_fields
+  = "id, visitor_id, status, created_at, expires_at, last_activity_at, "
+    "warning_sent, conversation_data, kind, owner_id, title";
+const std::string session_columns = "SELECT " + session_fields
+                                    + " FROM sessions ";
 
 pg_connection::statement_list statements() {
   return {
@@ -58,7 +59,13 @@ pg_connection::statement_list statements() {
        "JOIN message_knowledge mk ON mk.message_id = m.id "
        "JOIN knowledge_sources k ON k.id = mk.knowledge_id "
        "WHERE m.session_id = $1 ORDER BY mk.message_id, mk.position"},
-      {"find_session", session_columns + "WHERE id = $1"},
+      // Then the newest user message's time (NULL for none): the index
+      // read backwards stops at it.
+      {"find_session",
+       "SELECT " + session_fields
+         + ", (SELECT created_at FROM messages WHERE session_id = $1 "
+           "AND role = 'user' ORDER BY created_at DESC LIMIT 1) "
+           "FROM sessions WHERE id = $1"},
       {"members",
        "SELECT user_id FROM conversation_members WHERE session_id = $1 "
        "ORDER BY added_at, user_id"},
@@ -342,6 +349,8 @@ std::optional<session_record> pg_store::do_find_session(const std::string& id) {
     if (r.empty())
       return std::optional<session_record>{};
     auto x = session_row(r[0]);
+    if (!r[0][11].is_null())
+      take_activity_from(x, r[0][11].as<std::int64_t>());
     for (auto row : tx.exec_prepared("members", id))
       x.members.push_back(text(row[0]));
     return std::optional<session_record>{std::move(x)};

@@ -16,6 +16,8 @@ struct session_record {
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   // Idle timers are deadlines derived from these two, so a restart keeps them.
+  // As read (find_session), the last activity counts the session's newest
+  // user message too: see take_activity_from.
   std::int64_t last_activity_at = 0;
   bool warning_sent = false;
   std::string conversation_data = "{}"; // a JSON object, stored as text
@@ -29,6 +31,19 @@ struct session_record {
   // through write_op::add_member / remove_member, never by an update.
   std::vector<std::string> members;
 };
+
+// A visitor's message is activity, but storing it leaves the session row as
+// it was: the reply's end rewrites the row, and one write fewer per reply is
+// worth more than a row that is right mid-reply. So a session read back
+// takes its last activity from its newest user message when that is newer,
+// and then no idle warning has been sent since.
+inline void take_activity_from(session_record& x,
+                               std::int64_t newest_user_message_at) {
+  if (newest_user_message_at <= x.last_activity_at)
+    return;
+  x.last_activity_at = newest_user_message_at;
+  x.warning_sent = false;
+}
 
 // A knowledge passage a reply cites (seed 001's Knowledge): a source
 // {id, title, content} with a short snippet as content. Rows never change:

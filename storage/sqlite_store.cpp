@@ -229,9 +229,10 @@ void sqlite_store::insert_session_row(const session_record& x) {
 
 namespace {
 
-#define PARLEY_SESSION_COLUMNS                                                 \
-  "SELECT id, visitor_id, status, created_at, expires_at, last_activity_at, "  \
-  "warning_sent, conversation_data, kind, owner_id, title FROM sessions "
+#define PARLEY_SESSION_FIELDS                                                  \
+  "id, visitor_id, status, created_at, expires_at, last_activity_at, "         \
+  "warning_sent, conversation_data, kind, owner_id, title"
+#define PARLEY_SESSION_COLUMNS "SELECT " PARLEY_SESSION_FIELDS " FROM sessions "
 
 session_record session_row(sqlite_statement& st) {
   session_record x;
@@ -255,13 +256,20 @@ std::optional<session_record>
 sqlite_store::do_find_session(const std::string& id) {
   std::optional<session_record> result;
   {
-    auto& st = cached(PARLEY_SESSION_COLUMNS "WHERE id = ?1",
+    // Then the newest user message's time (NULL, read as 0, for none):
+    // the index read backwards stops at it.
+    auto& st = cached("SELECT " PARLEY_SESSION_FIELDS ", "
+                      "(SELECT created_at FROM messages "
+                      "WHERE session_id = ?1 AND role = 'user' "
+                      "ORDER BY created_at DESC LIMIT 1) "
+                      "FROM sessions WHERE id = ?1",
                       "finding a session");
     statement_scope scope{st};
     st.bind(1, id);
     if (!st.step())
       return result;
     result = session_row(st);
+    take_activity_from(*result, st.column_int64(11));
   }
   auto& st = cached("SELECT user_id FROM conversation_members "
                     "WHERE session_id = ?1 ORDER BY added_at, rowid",

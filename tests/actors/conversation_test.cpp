@@ -526,6 +526,28 @@ CAF_TEST(a reloaded session keeps its idle deadline) {
   CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
 }
 
+CAF_TEST(a session reloaded mid - reply takes its deadline from the message) {
+  // What a crash during a reply leaves: the row as it was before the
+  // visitor's message (warned, active 100 s ago), the message stored.
+  auto s = make_session();
+  s.last_activity_at = now() - 100 * 1000;
+  s.warning_sent = true;
+  db->update_session(s);
+  db->insert_message(storage::text_message(make_uuid(), s.id, "user",
+                                           "message", "hi", "complete",
+                                           now() - 10 * 1000));
+  auto [conn, r] = connect();
+  self->send(reg, open_session{conn, s.id, s.visitor_id});
+  sched.run();
+  // A fresh warning 120 s after the message, not the end 240 s after the
+  // row's activity.
+  wait(seconds(109));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 0u);
+  CAF_CHECK_EQUAL(count(*r, "session_end:"), 0u);
+  wait(seconds(1));
+  CAF_CHECK_EQUAL(count(*r, "idle_warning:"), 1u);
+}
+
 CAF_TEST(shutdown stores the partial reply) {
   cfg.stream_delay_ms = 20;
   auto s = make_session();

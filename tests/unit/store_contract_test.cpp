@@ -377,6 +377,35 @@ CAF_TEST(update session changes the five mutable fields only) {
   CAF_CHECK_EQUAL(y->expires_at, x.expires_at);
 }
 
+CAF_TEST(a session read back counts its newest user message as activity) {
+  auto x = make_session("s1");
+  x.warning_sent = true;
+  db->insert_session(x);
+  // Older than the row's activity, or not the user's: no change.
+  db->insert_message(make_message("old", "s1", x.last_activity_at - 1));
+  auto warning = make_message("w", "s1", x.last_activity_at + 60000);
+  warning.role = "assistant";
+  warning.kind = "idle_warning";
+  db->insert_message(warning);
+  auto y = db->find_session("s1");
+  CAF_REQUIRE(y.has_value());
+  CAF_CHECK_EQUAL(y->last_activity_at, x.last_activity_at);
+  CAF_CHECK_EQUAL(y->warning_sent, true);
+  // A newer user message moves the activity; no warning since then. The
+  // newest counts, whatever the insertion order.
+  db->insert_message(make_message("new", "s1", x.last_activity_at + 90000));
+  db->insert_message(make_message("mid", "s1", x.last_activity_at + 70000));
+  y = db->find_session("s1");
+  CAF_REQUIRE(y.has_value());
+  CAF_CHECK_EQUAL(y->last_activity_at, x.last_activity_at + 90000);
+  CAF_CHECK_EQUAL(y->warning_sent, false);
+  // Another session's messages are not its activity.
+  db->insert_session(make_session("s2"));
+  y = db->find_session("s2");
+  CAF_REQUIRE(y.has_value());
+  CAF_CHECK_EQUAL(y->last_activity_at, x.last_activity_at);
+}
+
 CAF_TEST(refused writes name what was attempted) {
   db->insert_session(make_session("s1"));
   auto e = error_of([&] { db->update_session(make_session("nope")); });
