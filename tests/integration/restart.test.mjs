@@ -132,3 +132,35 @@ test('idle deadlines survive a restart', async (t) => {
   assertIdleWarning(warning, session, 3);
   await again.close();
 });
+
+test('a crash mid-reply after a warning keeps the deadline the message set', async (t) => {
+  // The warning 2 s after the last activity, the end 6 s after it.
+  const server = await startServer(t, {
+    env: {
+      PARLEY_IDLE_WARNING_SECONDS: '2',
+      PARLEY_SESSION_END_SECONDS: '6',
+      PARLEY_STREAM_DELAY_MS: '100',
+      PARLEY_BUILTIN_WORDS: '200',
+    },
+  });
+  const session = await createSession(server, {});
+  const client = await server.connect(chatPath(session));
+  await client.next('connected');
+  assertIdleWarning(await client.next(() => true, 10_000), session, 2);
+
+  // The visitor comes back; parley dies while replying. Only the message is stored,
+  // not the session row as it changed (warned, activity at the session's creation).
+  client.sendChat('Still here, tell me more', session);
+  const chunk = await client.next();
+  assert.equal(chunk.type, 'chunk', JSON.stringify(chunk));
+  await server.stop('SIGKILL');
+  await server.restart();
+
+  // The message counts as activity: a fresh warning about 2 s after it, not the end
+  // that the stored row alone would give (6 s after the session's creation).
+  const again = await server.connect(chatPath(session));
+  assert.equal((await again.next()).type, 'connected');
+  const next = await again.next(() => true, 15_000);
+  assertIdleWarning(next, session, 2);
+  await again.close();
+});
