@@ -533,8 +533,8 @@ CAF_TEST(a session reloaded mid - reply takes its deadline from the message) {
   s.last_activity_at = now() - 100 * 1000;
   s.warning_sent = true;
   db->update_session(s);
-  db->insert_message(storage::text_message(make_uuid(), s.id, "user",
-                                           "message", "hi", "complete",
+  db->insert_message(storage::text_message(make_uuid(), s.id, "user", "message",
+                                           "hi", "complete",
                                            now() - 10 * 1000));
   auto [conn, r] = connect();
   self->send(reg, open_session{conn, s.id, s.visitor_id});
