@@ -9,6 +9,7 @@
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/group.hpp>
 #include <caf/mailbox_element.hpp>
+#include <caf/sec.hpp>
 
 namespace parley {
 
@@ -56,8 +57,14 @@ std::uint64_t quiet_clock::wakeups() {
   return wakeups_;
 }
 
+std::size_t quiet_clock::request_timeouts() {
+  std::lock_guard<std::mutex> guard{delayed_mutex_};
+  return timeouts_.size();
+}
+
 void quiet_clock::dispatch_loop() {
   std::vector<delayed> due;
+  std::vector<request_timeout> expired;
   std::unique_lock<std::mutex> lock{delayed_mutex_};
   while (!stopping_) {
     auto now = real_.now();
@@ -66,23 +73,41 @@ void quiet_clock::dispatch_loop() {
       due.push_back(std::move(pending_.back()));
       pending_.pop_back();
     }
-    if (!due.empty()) {
+    while (!timeouts_.empty() && timeouts_.begin()->first <= now) {
+      auto i = timeouts_.begin();
+      auto range = timeouts_of_.equal_range(i->second.self->id());
+      for (auto j = range.first; j != range.second; ++j)
+        if (j->second == i) {
+          timeouts_of_.erase(j);
+          break;
+        }
+      expired.push_back(std::move(i->second));
+      timeouts_.erase(i);
+    }
+    if (!due.empty() || !expired.empty()) {
       lock.unlock();
       for (auto& x : due)
         x.receiver->enqueue(std::move(x.content), nullptr);
+      // What CAF's clock sends: the answer's id, from the asker itself.
+      for (auto& x : expired)
+        x.self->get()->eq_impl(x.id, x.self, nullptr,
+                               caf::sec::request_timeout);
       due.clear(); // drops the receivers outside the lock
+      expired.clear();
       lock.lock();
       continue;
     }
-    // Set under the lock that schedule_message takes: a message filed
-    // after this line sees the time and wakes the thread if it is earlier.
-    if (pending_.empty()) {
-      asleep_until_ = time_point::max();
-      wake_.wait(lock);
-    } else {
+    // Set under the lock that filing takes: anything filed after this line
+    // sees the time and wakes the thread if it is due earlier.
+    asleep_until_ = time_point::max();
+    if (!pending_.empty())
       asleep_until_ = pending_.front().due;
+    if (!timeouts_.empty())
+      asleep_until_ = std::min(asleep_until_, timeouts_.begin()->first);
+    if (asleep_until_ == time_point::max())
+      wake_.wait(lock);
+    else
       wake_.wait_until(lock, asleep_until_);
-    }
     asleep_until_ = time_point::min();
   }
 }
@@ -97,27 +122,59 @@ quiet_clock::difference(caf::atom_value measurement, long units, time_point t0,
   return real_.difference(measurement, units, t0, t1);
 }
 
-void quiet_clock::remember(caf::abstract_actor* self) {
+void quiet_clock::remember(caf::abstract_actor* self, std::uint8_t where) {
   std::lock_guard<std::mutex> guard{mutex_};
-  timed_.insert(self->id());
+  timed_[self->id()] |= where;
+}
+
+bool quiet_clock::wake_for(time_point t) {
+  if (t >= asleep_until_)
+    return false;
+  asleep_until_ = time_point::min(); // one notification is enough
+  ++wakeups_;
+  return true;
+}
+
+void quiet_clock::drop_timeouts(caf::actor_id self, const caf::message_id* id,
+                                std::vector<request_timeout>& dropped) {
+  std::lock_guard<std::mutex> guard{delayed_mutex_};
+  auto range = timeouts_of_.equal_range(self);
+  for (auto j = range.first; j != range.second;) {
+    if (id != nullptr && j->second->second.id != *id) {
+      ++j;
+      continue;
+    }
+    dropped.push_back(std::move(j->second->second));
+    timeouts_.erase(j->second);
+    j = timeouts_of_.erase(j);
+  }
 }
 
 void quiet_clock::set_ordinary_timeout(time_point t, caf::abstract_actor* self,
                                        caf::atom_value type, uint64_t id) {
-  remember(self);
+  remember(self, in_real);
   real_.set_ordinary_timeout(t, self, type, id);
 }
 
 void quiet_clock::set_multi_timeout(time_point t, caf::abstract_actor* self,
                                     caf::atom_value type, uint64_t id) {
-  remember(self);
+  remember(self, in_real);
   real_.set_multi_timeout(t, self, type, id);
 }
 
 void quiet_clock::set_request_timeout(time_point t, caf::abstract_actor* self,
                                       caf::message_id id) {
-  remember(self);
-  real_.set_request_timeout(t, self, id);
+  remember(self, in_queue);
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> guard{delayed_mutex_};
+    auto i = timeouts_.emplace(
+        t, request_timeout{caf::actor_cast<caf::strong_actor_ptr>(self), id});
+    timeouts_of_.emplace(self->id(), i);
+    wake = wake_for(t);
+  }
+  if (wake)
+    wake_.notify_one();
 }
 
 void quiet_clock::cancel_ordinary_timeout(caf::abstract_actor* self,
@@ -127,16 +184,26 @@ void quiet_clock::cancel_ordinary_timeout(caf::abstract_actor* self,
 
 void quiet_clock::cancel_request_timeout(caf::abstract_actor* self,
                                          caf::message_id id) {
-  real_.cancel_request_timeout(self, id);
+  std::vector<request_timeout> dropped; // released outside the lock
+  drop_timeouts(self->id(), &id, dropped);
 }
 
 void quiet_clock::cancel_timeouts(caf::abstract_actor* self) {
+  std::uint8_t where = 0;
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    if (timed_.erase(self->id()) == 0)
+    auto i = timed_.find(self->id());
+    if (i == timed_.end())
       return; // nothing of this actor's can be pending
+    where = i->second;
+    timed_.erase(i);
   }
-  real_.cancel_timeouts(self);
+  if ((where & in_queue) != 0) {
+    std::vector<request_timeout> dropped;
+    drop_timeouts(self->id(), nullptr, dropped);
+  }
+  if ((where & in_real) != 0)
+    real_.cancel_timeouts(self);
 }
 
 void quiet_clock::schedule_message(time_point t, caf::strong_actor_ptr receiver,
@@ -146,11 +213,7 @@ void quiet_clock::schedule_message(time_point t, caf::strong_actor_ptr receiver,
     std::lock_guard<std::mutex> guard{delayed_mutex_};
     pending_.push_back({t, filed_++, std::move(receiver), std::move(content)});
     std::push_heap(pending_.begin(), pending_.end(), later);
-    if (t < asleep_until_) {
-      asleep_until_ = time_point::min(); // one notification is enough
-      ++wakeups_;
-      wake = true;
-    }
+    wake = wake_for(t);
   }
   if (wake)
     wake_.notify_one();
@@ -165,10 +228,14 @@ void quiet_clock::schedule_message(time_point t, caf::group target,
 
 void quiet_clock::cancel_all() {
   real_.cancel_all();
-  std::vector<delayed> dropped; // destroyed after the lock is released
+  // Destroyed after the lock is released.
+  std::vector<delayed> dropped;
+  timeout_map dropped_timeouts;
   {
     std::lock_guard<std::mutex> guard{delayed_mutex_};
     dropped.swap(pending_);
+    dropped_timeouts.swap(timeouts_);
+    timeouts_of_.clear();
   }
 }
 

@@ -2,30 +2,36 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/detail/thread_safe_actor_clock.hpp>
 
 namespace parley {
 
-// CAF's clock as the actors see it, minus a wake-up per terminating actor.
-// An actor that terminates has its cancellable timeouts (request timeouts,
-// `after` handlers) cancelled by an event to the clock thread, which wakes
-// for it whether the actor had any or not: a wake-up per reply, since each
-// reply's LLM actor quits, for actors that only ever use delayed messages
-// (those cannot be cancelled) or no timer at all. This clock remembers which
-// actors set a cancellable timeout and passes on only their cancellations;
-// the timeouts themselves go straight to `real`, whose thread does the work.
+// CAF's clock as the actors see it, with fewer wake-ups of a clock thread.
+//
+// Request timeouts (a REST call's ask, a shutdown's) wait on a thread of
+// this clock's own. CAF's clock thread was woken to file each, again to
+// cancel it when the answer came, and again when the asking actor quit:
+// about two wake-ups per REST call. Here filing one wakes the thread only
+// if it is due before the time the thread already sleeps until, and a
+// cancellation never does (it only drops the entry; a thread that slept
+// for it wakes once, finds nothing due and sleeps on).
 //
 // Delayed messages to an actor (delayed_send: the pacer's ticks, idle
-// timers) wait on a thread of this clock's own. CAF's clock thread is woken
-// by every message scheduled, to file it, and again when it is due: two
-// wake-ups per pacer tick. This one is woken only by a message due before
-// the time it already sleeps until, so a message filed while an earlier one
-// is pending costs no wake-up at all.
+// timers) wait on the same thread, by the same rule: CAF's clock thread is
+// woken by every message scheduled, to file it, and again when it is due.
+//
+// Other timeouts (`after` handlers) go to `real`, whose thread does the
+// work. An actor that terminates has its timeouts cancelled, by an event
+// to that thread for CAF's clock, which wakes it whether the actor had any
+// or not: a wake-up per reply, since each reply's LLM actor quits. This
+// clock remembers which actors set a timeout, and where, and passes on
+// only their cancellations.
 //
 // A thread_safe_actor_clock by type only because CAF's coordinator returns
 // that type; its own queue and loop stay unused.
@@ -34,16 +40,18 @@ public:
   explicit quiet_clock(caf::detail::thread_safe_actor_clock& real);
   ~quiet_clock() override;
 
-  // The delayed-message thread: started with the scheduler, stopped before
-  // its workers. Messages still pending at the stop are dropped, as CAF's
-  // clock drops its own.
+  // The thread of delayed messages and request timeouts: started with the
+  // scheduler, stopped before its workers. What is still pending at the
+  // stop is dropped, as CAF's clock drops its own.
   void start_dispatch(caf::actor_system& sys);
   void stop_dispatch();
 
   // What the thread sleeps until (min while awake, max with nothing
-  // filed), and how often filing a message woke it: for tests.
+  // filed), how often filing a message or a timeout woke it, and how many
+  // request timeouts are pending: for tests.
   time_point asleep_until();
   std::uint64_t wakeups();
+  std::size_t request_timeouts();
 
   time_point now() const noexcept override;
   duration_type difference(caf::atom_value measurement, long units,
@@ -75,21 +83,40 @@ private:
     caf::mailbox_element_ptr content;
   };
 
+  struct request_timeout {
+    caf::strong_actor_ptr self; // the actor that waits for an answer
+    caf::message_id id;         // of the answer it waits for
+  };
+  using timeout_map = std::multimap<time_point, request_timeout>;
+
+  // Where an actor's timeouts are: bits of an entry in `timed_`.
+  static constexpr std::uint8_t in_real = 1;  // CAF's clock holds some
+  static constexpr std::uint8_t in_queue = 2; // `timeouts_` holds some
+
   // std::push_heap order: the earliest (then the first filed) on top.
   static bool later(const delayed& x, const delayed& y);
 
-  void remember(caf::abstract_actor* self);
+  void remember(caf::abstract_actor* self, std::uint8_t where);
+  // Wakes the thread if it sleeps past `t`; under delayed_mutex_. True if
+  // the caller must notify.
+  bool wake_for(time_point t);
+  // Removes `self`'s request timeouts (those with `id`, or all) without
+  // waking the thread; what they held goes to `dropped`.
+  void drop_timeouts(caf::actor_id self, const caf::message_id* id,
+                     std::vector<request_timeout>& dropped);
   void dispatch_loop();
 
   caf::detail::thread_safe_actor_clock& real_;
   std::mutex mutex_;
-  // Actors that set a cancellable timeout and have not terminated.
-  std::unordered_set<caf::actor_id> timed_;
+  // Actors that set a timeout and have not terminated, and where.
+  std::unordered_map<caf::actor_id, std::uint8_t> timed_;
 
-  // The delayed messages, guarded by their own mutex.
+  // Delayed messages and request timeouts, guarded by their own mutex.
   std::mutex delayed_mutex_;
   std::condition_variable wake_;
   std::vector<delayed> pending_; // a heap, the earliest on top
+  timeout_map timeouts_;         // request timeouts, the earliest first
+  std::unordered_multimap<caf::actor_id, timeout_map::iterator> timeouts_of_;
   std::uint64_t filed_ = 0;
   std::uint64_t wakeups_ = 0;
   // When the thread wakes by itself; time_point::min() while it is awake

@@ -1,11 +1,14 @@
-// The clock parley's actors see (actors/quiet_clock.hpp): an actor's
-// termination reaches CAF's clock thread only if the actor set a cancellable
-// timeout; timers still work in a real actor system that runs it.
+// The clock parley's actors see (actors/quiet_clock.hpp): request timeouts
+// and delayed messages stay on its own thread, which filing wakes only when
+// due earlier and cancelling never wakes; an actor's termination reaches
+// CAF's clock thread only if the actor set a timeout there; timers still
+// work in a real actor system that runs it.
 #define CAF_SUITE quiet_clock
 #include <caf/test/unit_test.hpp>
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -48,7 +51,7 @@ using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
 } // namespace
 
-CAF_TEST(only actors that set a cancellable timeout reach the clock thread) {
+CAF_TEST(only actors that set a timeout there reach the clock thread) {
   quiet_config cfg;
   caf::actor_system sys{cfg};
   // Two actors, for their addresses and ids only.
@@ -60,18 +63,50 @@ CAF_TEST(only actors that set a cancellable timeout reach the clock thread) {
   quiet_clock clock{real};
   clock.cancel_timeouts(pa);
   CAF_CHECK_EQUAL(real.cancellations, 0);
+  // A request timeout stays here, and so does its actor's termination.
   clock.set_request_timeout(clock.now() + 1s, pb, caf::make_message_id());
+  CAF_CHECK_EQUAL(real.timeouts_set, 0);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 1u);
+  clock.cancel_timeouts(pb);
+  CAF_CHECK_EQUAL(real.cancellations, 0);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
+  // An `after` timeout goes to CAF's clock, and so does the cancellation.
+  clock.set_ordinary_timeout(clock.now() + 1s, pa, caf::atom("t"), 1);
   CAF_CHECK_EQUAL(real.timeouts_set, 1);
   clock.cancel_timeouts(pa);
-  CAF_CHECK_EQUAL(real.cancellations, 0);
-  clock.cancel_timeouts(pb);
   CAF_CHECK_EQUAL(real.cancellations, 1);
   // Its timeouts are gone with it: a second termination passes nothing on.
-  clock.cancel_timeouts(pb);
-  CAF_CHECK_EQUAL(real.cancellations, 1);
-  clock.set_ordinary_timeout(clock.now() + 1s, pa, caf::atom("t"), 1);
   clock.cancel_timeouts(pa);
-  CAF_CHECK_EQUAL(real.cancellations, 2);
+  CAF_CHECK_EQUAL(real.cancellations, 1);
+}
+
+CAF_TEST(a request timeout is cancelled by its own id or its actor) {
+  quiet_config cfg;
+  caf::actor_system sys{cfg};
+  auto a = spawn_function(sys, [](caf::event_based_actor*) {});
+  auto b = spawn_function(sys, [](caf::event_based_actor*) {});
+  auto* pa = caf::actor_cast<caf::abstract_actor*>(a);
+  auto* pb = caf::actor_cast<caf::abstract_actor*>(b);
+  counting_clock real;
+  quiet_clock clock{real};
+  auto first = caf::make_message_id(1).response_id();
+  auto second = caf::make_message_id(2).response_id();
+  auto t = clock.now() + 1s;
+  clock.set_request_timeout(t, pa, first);
+  clock.set_request_timeout(t, pa, second);
+  clock.set_request_timeout(t, pb, first);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 3u);
+  // The answer to a's first request came: only that timeout goes.
+  clock.cancel_request_timeout(pa, first);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 2u);
+  clock.cancel_request_timeout(pa, first);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 2u);
+  // a quits: its other one goes, b's stays.
+  clock.cancel_timeouts(pa);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 1u);
+  clock.cancel_request_timeout(pb, first);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
+  CAF_CHECK_EQUAL(real.cancellations, 0);
 }
 
 CAF_TEST(timers work in an actor system that runs the quiet clock) {
@@ -89,18 +124,24 @@ CAF_TEST(timers work in an actor system that runs the quiet clock) {
                  timed_out = err == caf::sec::request_timeout;
                });
   CAF_CHECK(timed_out);
+  auto& clock = dynamic_cast<quiet_clock&>(sys.clock());
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
   // A delayed message arrives.
   self->delayed_send(self, 20ms, 42);
   int got = 0;
   self->receive([&](int x) { got = x; }, caf::after(5s) >> [] {});
   CAF_CHECK_EQUAL(got, 42);
-  // An actor with a request timeout pending terminates cleanly (its
-  // cancellation goes through to CAF's clock).
+  // An actor with a request timeout pending terminates cleanly, and the
+  // timeout (which holds the actor) goes with it.
   auto asker = spawn_function(sys, [silent](caf::event_based_actor* me) {
     me->request(silent, 10s, ping_atom::value).then([](caf::message&) {});
     me->quit();
   });
   self->wait_for(asker);
+  // CAF cancels an actor's timeouts just after it reports its end.
+  for (int i = 0; i < 500 && clock.request_timeouts() > 0; ++i)
+    std::this_thread::sleep_for(1ms);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
   self->send_exit(silent, caf::exit_reason::user_shutdown);
 }
 
@@ -132,5 +173,44 @@ CAF_TEST(a delayed message wakes the thread only when due before it would) {
     self->receive([&](int x) { got.push_back(x); }, caf::after(5s) >> [] {});
   CAF_CHECK_EQUAL(got, std::vector<int>({1, 2, 3}));
   CAF_CHECK(clock.now() >= t0 + 600ms);
+  clock.stop_dispatch();
+}
+
+CAF_TEST(a request timeout wakes the thread only when due before it would) {
+  quiet_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  counting_clock real;
+  quiet_clock clock{real};
+  clock.start_dispatch(sys);
+  auto t0 = clock.now();
+  clock.schedule_message(
+      t0 + 400ms, caf::actor_cast<caf::strong_actor_ptr>(self),
+      caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, 1));
+  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 400ms; ++i)
+    std::this_thread::sleep_for(10ms);
+  CAF_REQUIRE(clock.asleep_until() == t0 + 400ms);
+  auto before = clock.wakeups();
+  auto* me = caf::actor_cast<caf::abstract_actor*>(self);
+  auto late = caf::make_message_id(1).response_id();
+  auto early = caf::make_message_id(2).response_id();
+  // Due after the message it sleeps for: filed and cancelled quietly.
+  clock.set_request_timeout(t0 + 600ms, me, late);
+  clock.cancel_request_timeout(me, late);
+  CAF_CHECK_EQUAL(clock.wakeups(), before);
+  // Due before it: the thread must wake to sleep less; the cancellation,
+  // once it sleeps for the timeout, still wakes nobody.
+  clock.set_request_timeout(t0 + 200ms, me, early);
+  CAF_CHECK_EQUAL(clock.wakeups(), before + 1);
+  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 200ms; ++i)
+    std::this_thread::sleep_for(1ms);
+  CAF_REQUIRE(clock.asleep_until() == t0 + 200ms);
+  clock.cancel_request_timeout(me, early);
+  CAF_CHECK_EQUAL(clock.wakeups(), before + 1);
+  // The thread still sleeps for the message and delivers it.
+  int got = 0;
+  self->receive([&](int x) { got = x; }, caf::after(5s) >> [] {});
+  CAF_CHECK_EQUAL(got, 1);
+  CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
   clock.stop_dispatch();
 }
