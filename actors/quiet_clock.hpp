@@ -15,9 +15,9 @@ namespace parley {
 // CAF's clock as the actors see it, with fewer wake-ups of a clock thread.
 //
 // Request timeouts (a REST call's ask, a shutdown's) wait on a thread of
-// this clock's own. CAF's clock thread was woken to file each, again to
-// cancel it when the answer came, and again when the asking actor quit:
-// about two wake-ups per REST call. Here filing one wakes the thread only
+// this clock's own. CAF's clock thread was woken to file each and again
+// to cancel it when the asking actor quit: two wake-ups per REST call.
+// Here filing one wakes the thread only
 // if it is due before the time the thread already sleeps until, and a
 // cancellation never does (it only drops the entry; a thread that slept
 // for it wakes once, finds nothing due and sleeps on).
