@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/client_json.hpp"
+#include "net/flat_json.hpp"
 #include "net/frame_writer.hpp"
 #include "net/ids.hpp"
 #include "net/utf8.hpp"
@@ -191,7 +192,7 @@ struct command_fields {
   int depth = 0;
   std::optional<std::string>* slot = nullptr; // where the next value goes
 
-  std::optional<std::string>* field(const std::string& key) {
+  std::optional<std::string>* field(std::string_view key) {
     if (key == "type")
       return &type;
     if (key == "session_id")
@@ -295,10 +296,19 @@ visitor_command decode_visitor(std::string_view text) {
     cmd.error = std::move(error);
     return std::move(cmd);
   };
-  // nlohmann rejects ill-formed UTF-8 and lone surrogate escapes, so every
-  // string taken is valid UTF-8.
+  // Both readers reject ill-formed UTF-8 (nlohmann lone surrogate escapes
+  // too), so every string taken is valid UTF-8.
   command_fields doc;
-  auto parsed = nlohmann::json::sax_parse(text, &doc);
+  bool parsed = scan_flat_object(text, [&doc](auto key, auto value) {
+    if (auto* slot = doc.field(key))
+      slot->emplace(value);
+  });
+  if (parsed) {
+    doc.object = true;
+  } else {
+    doc = command_fields{};
+    parsed = nlohmann::json::sax_parse(text, &doc);
+  }
   if (doc.too_deep)
     return invalid(json_too_deep_text);
   if (!parsed)
