@@ -137,31 +137,41 @@ std::vector<std::string> suggest(const json& profile) {
   return out;
 }
 
-} // namespace
-
-std::string extract_profile(const std::string& text,
-                            const std::string& conversation_data) {
+// The visitor's profile after this message: the conversation's data (when
+// it is an object) with the e-mail address and name the message gives.
+json profile_after(const std::string& text,
+                   const std::string& conversation_data) {
   auto profile = parse_object(conversation_data);
   if (auto email = find_email(text); !email.empty())
     profile["email"] = email;
   if (auto name = find_name(text); !name.empty())
     profile["name"] = title_case(name);
-  return profile.dump();
+  return profile;
 }
 
-turn_output visitor_extras(const turn_input& in) {
+turn_output extras_of(const json& profile) {
   turn_output out;
-  out.conversation_data = extract_profile(in.user_text, in.conversation_data);
-  auto profile = parse_object(out.conversation_data);
+  out.conversation_data = profile.dump();
   out.needs_info = text_field(profile, "name").empty()
                    || text_field(profile, "email").empty();
   out.suggestions = suggest(profile);
   return out;
 }
 
+} // namespace
+
+std::string extract_profile(const std::string& text,
+                            const std::string& conversation_data) {
+  return profile_after(text, conversation_data).dump();
+}
+
+turn_output visitor_extras(const turn_input& in) {
+  return extras_of(profile_after(in.user_text, in.conversation_data));
+}
+
 turn_output builtin_agent::answer(const turn_input& in) const {
-  auto out = visitor_extras(in);
-  auto profile = parse_object(out.conversation_data);
+  auto profile = profile_after(in.user_text, in.conversation_data);
+  auto out = extras_of(profile);
   if (knowledge_ != nullptr)
     for (auto* p : knowledge_->search(in.user_text, max_sources))
       out.sources.push_back(*p);
