@@ -49,18 +49,24 @@ struct quiet_config : caf::actor_system_config {
 
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
-} // namespace
-
-CAF_TEST(only actors that set a timeout there reach the clock thread) {
+// A quiet clock in front of a counting one, and two actors, for their
+// addresses and ids only.
+struct two_actors {
   quiet_config cfg;
   caf::actor_system sys{cfg};
-  // Two actors, for their addresses and ids only.
-  auto a = spawn_function(sys, [](caf::event_based_actor*) {});
-  auto b = spawn_function(sys, [](caf::event_based_actor*) {});
-  auto* pa = caf::actor_cast<caf::abstract_actor*>(a);
-  auto* pb = caf::actor_cast<caf::abstract_actor*>(b);
+  caf::actor a = spawn_function(sys, [](caf::event_based_actor*) {});
+  caf::actor b = spawn_function(sys, [](caf::event_based_actor*) {});
+  caf::abstract_actor* pa = caf::actor_cast<caf::abstract_actor*>(a);
+  caf::abstract_actor* pb = caf::actor_cast<caf::abstract_actor*>(b);
   counting_clock real;
   quiet_clock clock{real};
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(clock_in_front, two_actors)
+
+CAF_TEST(only actors that set a timeout there reach the clock thread) {
   clock.cancel_timeouts(pa);
   CAF_CHECK_EQUAL(real.cancellations, 0);
   // A request timeout stays here, and so does its actor's termination.
@@ -81,14 +87,6 @@ CAF_TEST(only actors that set a timeout there reach the clock thread) {
 }
 
 CAF_TEST(a request timeout is cancelled by its own id or its actor) {
-  quiet_config cfg;
-  caf::actor_system sys{cfg};
-  auto a = spawn_function(sys, [](caf::event_based_actor*) {});
-  auto b = spawn_function(sys, [](caf::event_based_actor*) {});
-  auto* pa = caf::actor_cast<caf::abstract_actor*>(a);
-  auto* pb = caf::actor_cast<caf::abstract_actor*>(b);
-  counting_clock real;
-  quiet_clock clock{real};
   auto first = caf::make_message_id(1).response_id();
   auto second = caf::make_message_id(2).response_id();
   auto t = clock.now() + 1s;
@@ -108,6 +106,8 @@ CAF_TEST(a request timeout is cancelled by its own id or its actor) {
   CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
   CAF_CHECK_EQUAL(real.cancellations, 0);
 }
+
+CAF_TEST_FIXTURE_SCOPE_END()
 
 CAF_TEST(timers work in an actor system that runs the quiet clock) {
   quiet_config cfg;
@@ -145,24 +145,48 @@ CAF_TEST(timers work in an actor system that runs the quiet clock) {
   self->send_exit(silent, caf::exit_reason::user_shutdown);
 }
 
-CAF_TEST(a delayed message wakes the thread only when due before it would) {
+namespace {
+
+// A quiet clock whose thread runs, and an actor to file messages for.
+struct running_clock {
   quiet_config cfg;
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   counting_clock real;
   quiet_clock clock{real};
-  clock.start_dispatch(sys);
-  auto t0 = clock.now();
-  auto file = [&](std::chrono::milliseconds after, int x) {
+  quiet_clock::time_point t0;
+
+  running_clock() {
+    clock.start_dispatch(sys);
+    t0 = clock.now();
+  }
+
+  ~running_clock() {
+    clock.stop_dispatch();
+  }
+
+  void file(std::chrono::milliseconds after, int x) {
     clock.schedule_message(
         t0 + after, caf::actor_cast<caf::strong_actor_ptr>(self),
         caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, x));
-  };
+  }
+
+  // Until the thread sleeps until t0 + after (it may still be starting up,
+  // or on its way back to sleep).
+  bool asleep_until(std::chrono::milliseconds after) {
+    for (int i = 0; i < 5000 && clock.asleep_until() != t0 + after; ++i)
+      std::this_thread::sleep_for(1ms);
+    return clock.asleep_until() == t0 + after;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(thread_running, running_clock)
+
+CAF_TEST(a delayed message wakes the thread only when due before it would) {
   file(400ms, 2);
-  // Until the thread sleeps for it (it may still be starting up).
-  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 400ms; ++i)
-    std::this_thread::sleep_for(10ms);
-  CAF_REQUIRE(clock.asleep_until() == t0 + 400ms);
+  CAF_REQUIRE(asleep_until(400ms));
   auto before = clock.wakeups();
   file(600ms, 3); // after the one it sleeps for: filed quietly
   CAF_CHECK_EQUAL(clock.wakeups(), before);
@@ -173,23 +197,11 @@ CAF_TEST(a delayed message wakes the thread only when due before it would) {
     self->receive([&](int x) { got.push_back(x); }, caf::after(5s) >> [] {});
   CAF_CHECK_EQUAL(got, std::vector<int>({1, 2, 3}));
   CAF_CHECK(clock.now() >= t0 + 600ms);
-  clock.stop_dispatch();
 }
 
 CAF_TEST(a request timeout wakes the thread only when due before it would) {
-  quiet_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-  counting_clock real;
-  quiet_clock clock{real};
-  clock.start_dispatch(sys);
-  auto t0 = clock.now();
-  clock.schedule_message(
-      t0 + 400ms, caf::actor_cast<caf::strong_actor_ptr>(self),
-      caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, 1));
-  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 400ms; ++i)
-    std::this_thread::sleep_for(10ms);
-  CAF_REQUIRE(clock.asleep_until() == t0 + 400ms);
+  file(400ms, 1);
+  CAF_REQUIRE(asleep_until(400ms));
   auto before = clock.wakeups();
   auto* me = caf::actor_cast<caf::abstract_actor*>(self);
   auto late = caf::make_message_id(1).response_id();
@@ -202,9 +214,7 @@ CAF_TEST(a request timeout wakes the thread only when due before it would) {
   // once it sleeps for the timeout, still wakes nobody.
   clock.set_request_timeout(t0 + 200ms, me, early);
   CAF_CHECK_EQUAL(clock.wakeups(), before + 1);
-  for (int i = 0; i < 500 && clock.asleep_until() != t0 + 200ms; ++i)
-    std::this_thread::sleep_for(1ms);
-  CAF_REQUIRE(clock.asleep_until() == t0 + 200ms);
+  CAF_REQUIRE(asleep_until(200ms));
   clock.cancel_request_timeout(me, early);
   CAF_CHECK_EQUAL(clock.wakeups(), before + 1);
   // The thread still sleeps for the message and delivers it.
@@ -212,5 +222,6 @@ CAF_TEST(a request timeout wakes the thread only when due before it would) {
   self->receive([&](int x) { got = x; }, caf::after(5s) >> [] {});
   CAF_CHECK_EQUAL(got, 1);
   CAF_CHECK_EQUAL(clock.request_timeouts(), 0u);
-  clock.stop_dispatch();
 }
+
+CAF_TEST_FIXTURE_SCOPE_END()
