@@ -9,6 +9,7 @@
 #include "actors/connections.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/one_way.hpp"
 #include "actors/owner_key.hpp"
 #include "actors/sources.hpp"
 #include "actors/storage_actor.hpp"
@@ -706,7 +707,10 @@ caf::behavior conversation(caf::stateful_actor<conversation_state>* self,
   // CAF tries the handlers in this order, a type comparison each: the one
   // for every chunk comes first.
   return {
-    [self](reply_chunk& x) { on_chunk(self, x); },
+    [self](reply_chunk& x) -> one_way {
+      on_chunk(self, x);
+      return {};
+    },
     [self](const open_session& x) {
       auto& deps = self->state.deps;
       ++self->state.handled;

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/one_way.hpp"
 #include "actors/pacer.hpp"
 #include "actors/sources.hpp"
 #include "actors/storage_actor.hpp"
@@ -249,12 +250,16 @@ caf::behavior llm_actor(self_ptr self, caf::actor conversation, llm_deps deps) {
       self->state.started = self->clock().now();
       next_chunk(self, conversation, deps, delay);
     },
-    [=](next_atom) { next_chunk(self, conversation, deps, delay); },
+    [=](next_atom) -> one_way {
+      next_chunk(self, conversation, deps, delay);
+      return {};
+    },
     // From the curl loop (real providers): chunks are forwarded; a finished
     // model call either ends the reply or starts a tool round.
-    [=](reply_chunk& x) {
+    [=](reply_chunk& x) -> one_way {
       self->state.step_text += x.text;
       self->send(conversation, std::move(x));
+      return {};
     },
     [=](llm_step_done& x) { on_step_done(self, conversation, deps, x); },
     [=](reply_failed& x) {
