@@ -135,8 +135,9 @@ bool quiet_clock::wake_for(time_point t) {
   return true;
 }
 
-void quiet_clock::drop_timeouts(caf::actor_id self, const caf::message_id* id,
-                                std::vector<request_timeout>& dropped) {
+std::vector<quiet_clock::request_timeout>
+quiet_clock::drop_timeouts(caf::actor_id self, const caf::message_id* id) {
+  std::vector<request_timeout> dropped;
   std::lock_guard<std::mutex> guard{delayed_mutex_};
   auto range = timeouts_of_.equal_range(self);
   for (auto j = range.first; j != range.second;) {
@@ -148,6 +149,7 @@ void quiet_clock::drop_timeouts(caf::actor_id self, const caf::message_id* id,
     timeouts_.erase(j->second);
     j = timeouts_of_.erase(j);
   }
+  return dropped;
 }
 
 void quiet_clock::set_ordinary_timeout(time_point t, caf::abstract_actor* self,
@@ -184,8 +186,7 @@ void quiet_clock::cancel_ordinary_timeout(caf::abstract_actor* self,
 
 void quiet_clock::cancel_request_timeout(caf::abstract_actor* self,
                                          caf::message_id id) {
-  std::vector<request_timeout> dropped; // released outside the lock
-  drop_timeouts(self->id(), &id, dropped);
+  drop_timeouts(self->id(), &id);
 }
 
 void quiet_clock::cancel_timeouts(caf::abstract_actor* self) {
@@ -198,10 +199,8 @@ void quiet_clock::cancel_timeouts(caf::abstract_actor* self) {
     where = i->second;
     timed_.erase(i);
   }
-  if ((where & in_queue) != 0) {
-    std::vector<request_timeout> dropped;
-    drop_timeouts(self->id(), nullptr, dropped);
-  }
+  if ((where & in_queue) != 0)
+    drop_timeouts(self->id(), nullptr);
   if ((where & in_real) != 0)
     real_.cancel_timeouts(self);
 }

@@ -17,10 +17,10 @@ namespace parley {
 // Request timeouts (a REST call's ask, a shutdown's) wait on a thread of
 // this clock's own. CAF's clock thread was woken to file each and again
 // to cancel it when the asking actor quit: two wake-ups per REST call.
-// Here filing one wakes the thread only
-// if it is due before the time the thread already sleeps until, and a
-// cancellation never does (it only drops the entry; a thread that slept
-// for it wakes once, finds nothing due and sleeps on).
+// Here filing one wakes the thread only if it is due before the time the
+// thread already sleeps until, and a cancellation never does (it only drops
+// the entry; a thread that slept for it wakes once, finds nothing due and
+// sleeps on).
 //
 // Delayed messages to an actor (delayed_send: the pacer's ticks, idle
 // timers) wait on the same thread, by the same rule: CAF's clock thread is
@@ -101,9 +101,10 @@ private:
   // the caller must notify.
   bool wake_for(time_point t);
   // Removes `self`'s request timeouts (those with `id`, or all) without
-  // waking the thread; what they held goes to `dropped`.
-  void drop_timeouts(caf::actor_id self, const caf::message_id* id,
-                     std::vector<request_timeout>& dropped);
+  // waking the thread. Returned, so that the actor references they hold
+  // are released after the lock.
+  std::vector<request_timeout> drop_timeouts(caf::actor_id self,
+                                             const caf::message_id* id);
   void dispatch_loop();
 
   caf::detail::thread_safe_actor_clock& real_;
